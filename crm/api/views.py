@@ -1,0 +1,161 @@
+"""The JSON API under /api/v1, authenticated with bearer tokens."""
+
+from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import gettext as _
+
+from crm.api.activities import ACTIVITIES
+from crm.api.activities import update_response as activity_update_response
+from crm.api.leads import LEADS, pipeline_response, stage_response
+from crm.api.openapi import build_spec
+from crm.api.resources import CONTACTS, EVENTS, ORGANISATIONS, collection, item
+from crm.auth import services as auth_services
+from crm.core.access import is_public, public
+from crm.core.errors import error_response
+from crm.core.services import DuplicateError, ServiceError
+from crm.extensions import db
+from crm.leads.services import StageRefused
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def authenticate():
+    """Every endpoint but the OpenAPI document needs `Authorization: Bearer <token>`.
+
+    Session cookies are not accepted here: a browser sends them by itself, a token it does not,
+    so the API needs no CSRF protection.
+    """
+    if is_public(current_app.view_functions.get(request.endpoint)):
+        return None
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
+    bearer = scheme.lower() == "bearer" and credentials.strip()
+    token = auth_services.authenticate_token(credentials.strip()) if bearer else None
+    if token is None:
+        # RFC 6750: name the error only when a bearer token was sent and refused.
+        challenge = 'Bearer realm="lotse"'
+        if bearer:
+            challenge += ', error="invalid_token"'
+        return error_response(
+            401, _("A valid API token is required: send it as 'Authorization: Bearer <token>'."),
+            headers={"WWW-Authenticate": challenge},
+        )
+    g.api_token = token
+    g.api_user = token.user
+    return None
+
+
+@bp.errorhandler(ServiceError)
+def service_error(error):
+    """A refusal of the services (or of the API's own checks) in the API's error format.
+
+    A possible duplicate also names the records it resembles, so that the client can offer
+    them or confirm with `?allow_duplicate=true`; a refused stage move lists what the lead
+    still needs (`missing`, empty when the refusal is about something else, such as who may
+    confirm a win).
+    """
+    extra = None
+    if isinstance(error, DuplicateError):
+        extra = {"duplicates": [{"id": record.id, "name": str(record)}
+                                for record in error.duplicates]}
+    elif isinstance(error, StageRefused):
+        extra = {"missing": [{"field": requirement.field, "label": str(requirement.label)}
+                             for requirement in error.missing]}
+    db.session.rollback()
+    return error_response(error.status, error.message, code=error.code, fields=error.fields,
+                          extra=extra)
+
+
+def user_json(user):
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role,
+        "language": user.language,
+        "is_active": user.is_active,
+        "created_at": user.created_at.isoformat(),
+        "updated_at": user.updated_at.isoformat(),
+        "version": user.version,
+    }
+
+
+@bp.get("/me")
+def me():
+    """The user the token belongs to."""
+    return jsonify(user_json(g.api_user))
+
+
+@bp.get("/openapi.json")
+@public
+def openapi():
+    return jsonify(build_spec())
+
+
+# Organisations, contacts, events, leads and activities. One rule per address, its methods
+# dispatched in crm.api.resources (each step checks its permission): with one rule per method,
+# Werkzeug answers an id the converter refuses (0, 2147483648) with 405 instead of 404.
+
+
+@bp.route("/organisations", methods=["GET", "POST"])
+def organisations():
+    return collection(ORGANISATIONS)
+
+
+@bp.route("/organisations/<id:organisation_id>", methods=["GET", "PATCH", "DELETE"])
+def organisation(organisation_id):
+    return item(ORGANISATIONS, organisation_id)
+
+
+@bp.route("/contacts", methods=["GET", "POST"])
+def contacts():
+    return collection(CONTACTS)
+
+
+@bp.route("/contacts/<id:contact_id>", methods=["GET", "PATCH", "DELETE"])
+def contact(contact_id):
+    return item(CONTACTS, contact_id)
+
+
+@bp.route("/events", methods=["GET", "POST"])
+def events():
+    return collection(EVENTS)
+
+
+@bp.route("/events/<id:event_id>", methods=["GET", "PATCH", "DELETE"])
+def event(event_id):
+    return item(EVENTS, event_id)
+
+
+@bp.route("/leads", methods=["GET", "POST"])
+def leads():
+    return collection(LEADS)
+
+
+@bp.route("/leads/<id:lead_id>", methods=["GET", "PATCH", "DELETE"])
+def lead(lead_id):
+    return item(LEADS, lead_id)
+
+
+@bp.post("/leads/<id:lead_id>/stage")
+def lead_stage(lead_id):
+    """Move a lead to another stage, or change its status."""
+    return stage_response(lead_id)
+
+
+@bp.route("/activities", methods=["GET", "POST"])
+def activities():
+    return collection(ACTIVITIES)
+
+
+@bp.route("/activities/<id:activity_id>", methods=["GET", "PATCH", "DELETE"])
+def activity(activity_id):
+    """A PATCH may be allowed or not by what it changes: see crm.api.activities."""
+    if request.method == "PATCH":
+        return activity_update_response(activity_id)
+    return item(ACTIVITIES, activity_id)
+
+
+@bp.get("/reports/pipeline")
+def pipeline_report():
+    """The pipeline per stage: count, CAPEX, new jobs, weighted CAPEX."""
+    return pipeline_response()

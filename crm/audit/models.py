@@ -1,0 +1,121 @@
+"""The audit log: who changed what, and when."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import UTCDateTime, utcnow
+from crm.extensions import db
+
+# What each action is called on the page; an action without a label shows its code.
+ACTION_LABELS = {
+    "auth.login": _l("Logged in"),
+    "auth.login_failed": _l("Failed login"),
+    "database.backup": _l("Database backed up"),
+    "auth.logout": _l("Logged out"),
+    "user.create": _l("Account created"),
+    "user.update": _l("Account changed"),
+    "user.deactivate": _l("Account deactivated"),
+    "user.reactivate": _l("Account reactivated"),
+    "user.password_reset": _l("Password reset"),
+    "user.password_change": _l("Password changed"),
+    "token.create": _l("API token created"),
+    "token.revoke": _l("API token revoked"),
+    "organisation.create": _l("Organisation created"),
+    "organisation.update": _l("Organisation changed"),
+    "organisation.delete": _l("Organisation deleted"),
+    "organisation.restore": _l("Organisation restored"),
+    "contact.create": _l("Contact created"),
+    "contact.update": _l("Contact changed"),
+    "contact.delete": _l("Contact deleted"),
+    "contact.restore": _l("Contact restored"),
+    "event.create": _l("Event created"),
+    "event.update": _l("Event changed"),
+    "event.delete": _l("Event deleted"),
+    "event.restore": _l("Event restored"),
+    "event.attendee_add": _l("Attendee added"),
+    "event.attendee_update": _l("Attendee changed"),
+    "event.attendee_remove": _l("Attendee removed"),
+    "activity.create": _l("Activity recorded"),
+    "lead.create": _l("Lead created"),
+    "lead.update": _l("Lead changed"),
+    "lead.delete": _l("Lead deleted"),
+    "lead.restore": _l("Lead restored"),
+    "lead.stage": _l("Stage changed"),
+    "lead.stage_override": _l("Stage changed without the requirements"),
+    "lead.status": _l("Status changed"),
+}
+
+# What the fields and record types are called on the page; others show their code.
+FIELD_LABELS = {
+    "email": _l("Email address"),
+    "name": _l("Name"),
+    "role": _l("Role"),
+    "language": _l("Language"),
+    "is_active": _l("Active"),
+    "title": _l("Title"),
+    "stage": _l("Stage"),
+    "status": _l("Status"),
+    "override_reason": _l("Reason for the override"),
+    "capex_eur": _l("CAPEX"),
+    "new_jobs": _l("New jobs"),
+    "safeguarded_jobs": _l("Safeguarded jobs"),
+    "owner_id": _l("Owner"),
+    "lost_reason": _l("Reason"),
+    "lost_to": _l("Went to (country or region)"),
+    "closed_on": _l("Date"),
+    "first_name": _l("First name"),
+    "last_name": _l("Last name"),
+    "country": _l("Country"),
+    "city": _l("City"),
+    "kind": _l("Kind"),
+    "attendee": _l("Attendee"),
+}
+RECORD_TYPE_LABELS = {
+    "users": _l("User"),
+    "api_tokens": _l("API token"),
+    "organisations": _l("Organisation"),
+    "contacts": _l("Contact"),
+    "events": _l("Event"),
+    "activities": _l("Activity"),
+    "leads": _l("Lead"),
+}
+
+
+class AuditEntry(db.Model):
+    """One change or security event, with the fields it changed (before and after)."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (sa.Index("ix_audit_entries_record", "record_type", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, nullable=False, index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(sa.String(64), nullable=False, index=True)
+    record_type: Mapped[str | None] = mapped_column(sa.String(40))
+    record_id: Mapped[int | None] = mapped_column(sa.Integer)
+    # What the record was called at the time, so the entry still reads well after a deletion.
+    record_label: Mapped[str | None] = mapped_column(sa.String(300))
+    # {"field": [before, after]}; never passwords or tokens (see services.record).
+    changes: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    actor: Mapped["User | None"] = relationship("User", lazy="raise")  # noqa: F821
+
+    @property
+    def action_label(self):
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
+    def record_type_label(self):
+        return str(RECORD_TYPE_LABELS.get(self.record_type, self.record_type or ""))
+
+    def labelled_changes(self):
+        """The changes as `(field label, before, after)`, for the page."""
+        return [(str(FIELD_LABELS.get(field, field)), before, after)
+                for field, (before, after) in (self.changes or {}).items()]

@@ -1,0 +1,73 @@
+"""Writing the audit log. Every service that changes data calls `record()`."""
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from crm.audit.models import AuditEntry
+from crm.extensions import db
+
+# Field names whose values never reach the log, however a service names them.
+SECRET_MARKERS = ("password", "token", "secret")
+REDACTED = "[redacted]"
+
+
+def record(action, *, actor, record=None, changes=None, label=None):
+    """Add an audit entry for `action` by `actor` on `record` to the current transaction.
+
+    `changes` maps field names to `(before, after)`; secret fields keep their name but lose
+    their values. The entry is committed with the change it describes, or not at all.
+    """
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        record_type=record.__tablename__ if record is not None else None,
+        record_id=getattr(record, "id", None),
+        record_label=(label if label is not None else str(record) if record is not None else None),
+        changes=_clean_changes(changes),
+    )
+    if entry.record_label:
+        entry.record_label = entry.record_label[:300]
+    db.session.add(entry)
+    return entry
+
+
+def diff(before, after):
+    """The fields whose values differ between two snapshots, as `{field: (before, after)}`."""
+    return {
+        field: (before.get(field), value)
+        for field, value in after.items()
+        if before.get(field) != value
+    }
+
+
+def snapshot(record, fields):
+    """The current values of `fields` on `record`, for `diff()`."""
+    return {field: getattr(record, field) for field in fields}
+
+
+def _clean_changes(changes):
+    if not changes:
+        return None
+    cleaned = {}
+    for field, (before, after) in changes.items():
+        if any(marker in field.lower() for marker in SECRET_MARKERS):
+            cleaned[field] = [REDACTED, REDACTED]
+        else:
+            cleaned[field] = [_plain(before), _plain(after)]
+    return cleaned
+
+
+def _plain(value):
+    """A value as JSON can hold it."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple | set):
+        return [_plain(v) for v in value]
+    return str(value)

@@ -1,0 +1,173 @@
+"""Contacts: the people the team meets, and the organisations they belong to."""
+
+import unicodedata
+
+import phonenumbers
+import sqlalchemy as sa
+from babel import Locale
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from crm.core.models import (
+    AuthoredMixin,
+    LabelledEnum,
+    SoftDeleteMixin,
+    TimestampMixin,
+    VersionedMixin,
+)
+from crm.core.text import search_key, sort_key
+from crm.extensions import db
+
+# The languages a contact may prefer, as ISO 639-1 codes; named by Babel in the user's language.
+CONTACT_LANGUAGES = ("de", "en", "fr", "es", "it", "pl", "cs", "nl", "pt", "sv", "da", "fi",
+                     "hu", "ro", "tr", "ru", "uk", "ar", "he", "hi", "zh", "ja", "ko", "vi", "th")
+
+
+def language_name(code):
+    if not code:
+        return ""
+    return Locale.parse(str(get_locale())).languages.get(code, code)
+
+
+class LegalBasis(LabelledEnum):
+    """Why the agency may keep a person's data (DSGVO Art. 6 (1))."""
+
+    CONSENT = "consent"
+    CONTRACT = "contract"
+    LEGAL_OBLIGATION = "legal_obligation"
+    PUBLIC_TASK = "public_task"
+    LEGITIMATE_INTEREST = "legitimate_interest"
+
+    @classmethod
+    def _labels(cls):
+        return {
+            cls.CONSENT: _l("Consent (Art. 6 (1) a)"),
+            cls.CONTRACT: _l("Contract (Art. 6 (1) b)"),
+            cls.LEGAL_OBLIGATION: _l("Legal obligation (Art. 6 (1) c)"),
+            cls.PUBLIC_TASK: _l("Public task (Art. 6 (1) e)"),
+            cls.LEGITIMATE_INTEREST: _l("Legitimate interest (Art. 6 (1) f)"),
+        }
+
+
+class ContactTag(db.Model):
+    """A free label on a contact."""
+
+    __tablename__ = "contact_tags"
+
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(sa.String(50), primary_key=True, index=True)
+
+
+class Affiliation(TimestampMixin, db.Model):
+    """A person's place in an organisation: a role, now or in the past."""
+
+    __tablename__ = "affiliations"
+    __table_args__ = (sa.UniqueConstraint("contact_id", "organisation_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("contacts.id", ondelete="CASCADE"), nullable=False)
+    organisation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False, index=True)
+    role: Mapped[str | None] = mapped_column(sa.String(200))
+    is_current: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=True)
+
+    contact: Mapped["Contact"] = relationship(back_populates="affiliations")
+    # Loaded with the affiliation: a page listing them needs no query per row.
+    organisation: Mapped["Organisation"] = relationship("Organisation", lazy="joined")  # noqa: F821
+
+
+class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db.Model):
+    """A person the team deals with, with what data protection asks to know about them."""
+
+    __tablename__ = "contacts"
+    __table_args__ = (sa.Index("ix_contacts_list", "deleted_at", "name_sort", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_name: Mapped[str | None] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100), nullable=False)
+    # How a name written in another script is spelled in Latin letters ("Kim Min-jung").
+    latin_name: Mapped[str | None] = mapped_column(sa.String(200))
+    academic_title: Mapped[str | None] = mapped_column(sa.String(50))
+    position: Mapped[str | None] = mapped_column(sa.String(200))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))  # E.164
+    mobile: Mapped[str | None] = mapped_column(sa.String(20))  # E.164
+    language: Mapped[str | None] = mapped_column(sa.String(5))
+    owner_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    legal_basis: Mapped[str] = mapped_column(sa.String(30), nullable=False)
+    source: Mapped[str | None] = mapped_column(sa.String(300))
+    # Kept beside the name by derive_keys(): German sorting and folded search.
+    name_sort: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    search_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
+
+    owner: Mapped["User | None"] = relationship("User", foreign_keys=[owner_id])  # noqa: F821
+    affiliations: Mapped[list[Affiliation]] = relationship(
+        back_populates="contact", cascade="all, delete-orphan",
+        order_by="(Affiliation.is_current.desc(), Affiliation.id)")
+    tag_rows: Mapped[list[ContactTag]] = relationship(cascade="all, delete-orphan",
+                                                       order_by=ContactTag.tag)
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def plain_name(self):
+        """The name as its owner writes it: 김민정 and 张伟 family name first, without a space."""
+        first, last = self.first_name or "", self.last_name or ""
+        if first and _is_east_asian(first + last):
+            return last + first
+        return f"{first} {last}".strip()
+
+    @property
+    def display_name(self):
+        """The name with the academic title: Dr. Jürgen Weiß."""
+        name = self.plain_name
+        return f"{self.academic_title} {name}" if self.academic_title else name
+
+    @property
+    def visible_affiliations(self):
+        """The affiliations with organisations that are not deleted."""
+        return [a for a in self.affiliations if not a.organisation.is_deleted]
+
+    @property
+    def current_affiliations(self):
+        return [a for a in self.visible_affiliations if a.is_current]
+
+    @property
+    def tags(self):
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def language_name(self):
+        return language_name(self.language)
+
+    @property
+    def legal_basis_enum(self):
+        return LegalBasis(self.legal_basis)
+
+    def formatted_phone(self, attribute="phone"):
+        value = getattr(self, attribute)
+        if not value:
+            return ""
+        return phonenumbers.format_number(phonenumbers.parse(value),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+    def derive_keys(self):
+        """Refresh the keys kept beside the name; the services call it after every change."""
+        # Latin names sort by family name; a name in another script by its Latin spelling.
+        if self.latin_name and _is_east_asian(self.last_name):
+            basis = self.latin_name
+        else:
+            basis = f"{self.last_name} {self.first_name or ''}"
+        self.name_sort = sort_key(basis)[:300]
+        self.search_text = search_key(self.plain_name, self.latin_name, self.email, *self.tags)
+
+
+def _is_east_asian(text):
+    """Whether a name is written in Hangul, Chinese characters or Japanese kana."""
+    return any(unicodedata.name(c, "").startswith(("HANGUL", "CJK", "HIRAGANA", "KATAKANA"))
+               for c in text)

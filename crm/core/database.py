@@ -1,0 +1,43 @@
+"""How Lotse talks to its database: SQLite settings, and no connection shared across a fork."""
+
+import os
+
+from sqlalchemy import event, exc
+
+
+def configure_engine(engine):
+    """Set SQLite's pragmas on each connection, and keep pooled connections within one process."""
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "connect", _remember_pid)
+    event.listen(engine, "checkout", _refuse_foreign_pid)
+
+
+def _sqlite_pragmas(dbapi_connection, _record):
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 15000")
+    # WAL lets readers go on while one writer writes; an in-memory database has no journal file.
+    cursor.execute("PRAGMA journal_mode")
+    if cursor.fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def _remember_pid(_dbapi_connection, record):
+    record.info["pid"] = os.getpid()
+
+
+def _refuse_foreign_pid(_dbapi_connection, record, proxy):
+    """A connection made before a fork (gunicorn's `--preload`) is never used by the child.
+
+    SQLAlchemy's recipe: drop the inherited connection without closing it (the parent still
+    uses the socket) and let the pool make a new one.
+    """
+    pid = os.getpid()
+    if record.info.get("pid") != pid:
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise exc.DisconnectionError(
+            f"connection was made in process {record.info.get('pid')}, not in {pid}"
+        )

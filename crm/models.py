@@ -1,0 +1,15 @@
+"""Every area's models, imported in one place before anything uses them, so that SQLAlchemy can
+resolve the relationships between areas (which name later classes by string) and Alembic sees
+the whole schema."""
+
+from crm.activities.models import Activity, ReminderDigest
+from crm.audit.models import AuditEntry
+from crm.auth.models import ApiToken, User
+from crm.contacts.models import Affiliation, Contact, ContactTag
+from crm.events.models import Attendance, Event
+from crm.leads.models import Lead, StageChange
+from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
+
+__all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
+           "ContactTag", "Event", "Lead", "Organisation", "OrganisationSector",
+           "OrganisationTag", "ReminderDigest", "StageChange", "User"]

@@ -1,0 +1,215 @@
+"""Report tables as downloads: CSV that German Excel opens as it is, and XLSX workbooks."""
+
+import csv
+import datetime
+import io
+import math
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask import Response
+from flask_babel import to_user_timezone
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from crm.core.models import utcnow
+
+CSV_MIMETYPE = "text/csv; charset=utf-8"
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+XLSX_NUMBER_FORMATS = {
+    "count": "#,##0",
+    "eur": '#,##0 "€"',
+    "share": "0.0%",
+    "days": "0.0",
+    "date": "DD.MM.YYYY",
+}
+
+
+def neutralise(text):
+    """Text a spreadsheet shows as text: a leading `'` stops `=HYPERLINK(...)` being run."""
+    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+
+
+def _rounded(value, places):
+    """A number rounded half up (as people round, not as floats happen to) to `places`."""
+    step = Decimal(1).scaleb(-places)
+    rounded = Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
+    return rounded if rounded else abs(rounded)  # no "-0,0"
+
+
+def _decimal_comma(value, places=1):
+    return f"{_rounded(value, places):.{places}f}".replace(".", ",")
+
+
+def _is_typed(value, kind):
+    """Whether a value is what its column's kind promises (anything else is shown as text)."""
+    if kind == "date":
+        return isinstance(value, datetime.date)
+    if kind == "text" or not isinstance(value, int | float | Decimal):
+        return False
+    return math.isfinite(value)  # NaN and infinity are no number a spreadsheet can hold
+
+
+def csv_cell(value, kind):
+    """One value as German Excel reads it: `1250000`, `12,5` (a share in %), `05.03.2026`."""
+    if value is None:
+        return ""
+    if not _is_typed(value, kind):
+        return neutralise(str(value))
+    if kind in ("count", "eur"):
+        return str(int(_rounded(value, 0)))
+    if kind == "share":
+        return _decimal_comma(Decimal(str(value)) * 100)
+    if kind == "days":
+        return _decimal_comma(value)
+    return value.strftime("%d.%m.%Y")
+
+
+def csv_label(column):
+    label = str(column.label) + (" (%)" if column.kind == "share" else "")
+    return neutralise(label)
+
+
+def to_csv(tables):
+    """The tables one below the other: title, header, rows, an empty line. UTF-8 with BOM,
+    `;` between cells and CRLF line ends, as German Excel expects."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for table in tables:
+        writer.writerow([neutralise(str(table.title))])
+        writer.writerow([csv_label(column) for column in table.columns])
+        for row in table.rows:
+            writer.writerow([csv_cell(row.get(c.key), c.kind) for c in table.columns])
+        writer.writerow([])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def _xlsx_text(value):
+    # Control characters other than tab and line breaks are not allowed in a worksheet.
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def _set_text(cell, value):
+    cell.value = _xlsx_text(value)
+    cell.data_type = "s"  # never a formula or an error code, whatever the text looks like
+
+
+def _set_value(cell, value, kind):
+    if value is None:
+        return
+    if not _is_typed(value, kind):
+        _set_text(cell, value)
+        return
+    if kind == "date" and isinstance(value, datetime.datetime):
+        value = value.date()
+    cell.value = value
+    cell.number_format = XLSX_NUMBER_FORMATS[kind]
+
+
+def _width(value, kind):
+    """About how many characters a value takes on screen (for fitting the column)."""
+    if value is None:
+        return 0
+    if not _is_typed(value, kind):
+        return max((len(line) for line in str(value).splitlines()), default=0)
+    if kind == "date":
+        return 10
+    if kind in ("count", "eur"):
+        digits = len(str(abs(int(_rounded(value, 0)))))
+        return digits + digits // 3 + (2 if kind == "eur" else 0) + 1
+    return len(csv_cell(value, kind)) + 1
+
+
+_INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
+
+
+def sheet_title(title, taken, fallback="Tabelle"):
+    """A worksheet name Excel accepts: at most 31 characters, none of `[]:*?/\\`, not starting
+    or ending with `'`, and not in `taken` (compared without case, as Excel does). The name is
+    added to `taken`."""
+    name = ILLEGAL_CHARACTERS_RE.sub("", _INVALID_SHEET_CHARACTERS.sub(" ", str(title)))
+    name = " ".join(name.split())[:31].strip().strip("'").strip() or fallback
+    candidate, number = name, 1
+    while candidate.casefold() in taken:
+        number += 1
+        suffix = f" ({number})"
+        candidate = name[: 31 - len(suffix)].rstrip() + suffix
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def to_xlsx(tables, *, title):
+    """A workbook with one worksheet per table: title, bold header, then the rows as real
+    numbers and dates with number formats, so they can be summed and charted."""
+    workbook = Workbook()
+    workbook.properties.title = str(title)
+    workbook.properties.creator = "Lotse"
+    # "History" is reserved by Excel for its change tracking.
+    taken = {"history"}
+    for index, table in enumerate(tables):
+        sheet = workbook.active if index == 0 else workbook.create_sheet()
+        sheet.title = sheet_title(table.title, taken, fallback=table.key)
+        _set_text(sheet.cell(row=1, column=1), table.title)
+        sheet.cell(row=1, column=1).font = Font(bold=True, size=12)
+        for number, column in enumerate(table.columns, start=1):
+            cell = sheet.cell(row=2, column=number)
+            _set_text(cell, column.label)
+            cell.font = Font(bold=True)
+        for row_number, row in enumerate(table.rows, start=3):
+            for number, column in enumerate(table.columns, start=1):
+                _set_value(sheet.cell(row=row_number, column=number), row.get(column.key),
+                           column.kind)
+        for number, column in enumerate(table.columns, start=1):
+            widest = max([len(str(column.label))]
+                         + [_width(row.get(column.key), column.kind) for row in table.rows])
+            sheet.column_dimensions[get_column_letter(number)].width = min(max(widest + 2, 8), 60)
+        sheet.freeze_panes = "A3"
+    if not tables:
+        workbook.active.title = sheet_title(title, taken)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_TRANSLITERATIONS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss",
+                                   "Ä": "Ae", "Ö": "Oe", "Ü": "Ue"})
+
+
+def filename(stem, day, extension):
+    """An ASCII download name: `filename("Ergebnisse", day, "csv")` gives
+    `lotse-ergebnisse-2026-11-22.csv` (umlauts spelt out, other accents dropped)."""
+    text = unicodedata.normalize("NFKD", str(stem).translate(_TRANSLITERATIONS))
+    ascii_text = text.encode("ascii", "ignore").decode().lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    parts = ["lotse", slug, day.isoformat()] if slug else ["lotse", day.isoformat()]
+    return "-".join(parts) + "." + extension.lstrip(".")
+
+
+def _download(body, content_type, name):
+    response = Response(body, content_type=content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _today():
+    """Today in the user's time zone, for the download's name."""
+    return to_user_timezone(utcnow()).date()
+
+
+def csv_response(tables, stem, *, day=None):
+    """The tables as a CSV download named after `stem` and the day."""
+    return _download(to_csv(tables), CSV_MIMETYPE, filename(stem, day or _today(), "csv"))
+
+
+def xlsx_response(tables, stem, title, *, day=None):
+    """The tables as an XLSX download named after `stem` and the day."""
+    return _download(to_xlsx(tables, title=title), XLSX_MIMETYPE,
+                     filename(stem, day or _today(), "xlsx"))
