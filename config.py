@@ -56,6 +56,9 @@ def load_config(instance_path, environ=None):
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         # How many reverse proxies stand in front of the app (their X-Forwarded-* are trusted).
         "PROXY_COUNT": env_int(env, "PROXY_COUNT", 0),
+        # The host names Lotse answers to (a leading dot: with every subdomain); any other
+        # Host (or forwarded host) gets a 400, so links in emails cannot be steered elsewhere.
+        "TRUSTED_HOSTS": env_list(env, "TRUSTED_HOSTS", ["localhost", "127.0.0.1"]),
         "DEMO_ADMIN_EMAIL": env.get("DEMO_ADMIN_EMAIL", "admin@lotse.example"),
         # The legal basis a new contact gets unless one is given (DSGVO Art. 6 (1) e).
         "DEFAULT_LEGAL_BASIS": env.get("DEFAULT_LEGAL_BASIS", "public_task"),
@@ -125,6 +128,14 @@ def env_bool(env, name, default):
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(env, name, default):
+    """A comma-separated setting as a list (spaces around the commas do not matter)."""
+    value = env.get(name)
+    if value is None or not value.strip():
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def env_int(env, name, default):

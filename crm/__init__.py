@@ -23,7 +23,7 @@ from crm.core.database import configure_engine
 from crm.core.errors import register_error_handlers
 from crm.core.i18n import N_, select_locale, select_timezone
 from crm.core.routing import IdConverter
-from crm.core.security import reject_nul_characters, set_security_headers
+from crm.core.security import reject_unreadable_input, set_security_headers
 from crm.core.templating import register_template_helpers
 from crm.core.views import bp as core_bp
 from crm.demo import cli as demo_cli
@@ -86,7 +86,7 @@ def register_request_hooks(app):
     if proxies:
         # Behind a reverse proxy: the client's address and scheme come from its headers.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
-    app.before_request(reject_nul_characters)
+    app.before_request(reject_unreadable_input)
     app.after_request(set_security_headers)
 
 

@@ -17,7 +17,7 @@ from crm.activities.models import Activity, ActivityKind
 from crm.activities.queries import met_without_activity_since
 from crm.audit.services import diff, record
 from crm.auth.models import User
-from crm.core.models import utcnow
+from crm.core.models import UTCDateTime, utcnow
 from crm.core.services import (
     NotFoundError,
     ValidationError,
@@ -65,7 +65,7 @@ def create_activity(*, kind=ActivityKind.NOTE.value, body, actor, organisation=N
     activity = Activity(author_id=_id(actor), **subjects, **clean)
     db.session.add(activity)
     db.session.flush()
-    note_last_activity(activity)
+    note_last_activity(activity, added=True)
     record("activity.create", actor=actor, record=activity, label=_label(activity),
            changes=diff({}, snapshot(activity)))
     return activity
@@ -102,16 +102,24 @@ def delete_activity(activity, *, actor):
     return activity
 
 
-def note_last_activity(activity):
+def note_last_activity(activity, *, added=False):
     """Bring the lead's `last_activity_at` in step with its activities after one changed.
 
     Set in SQL, leaving the lead's version and `updated_at` alone: an activity is not an edit
-    of the lead, and must not turn a colleague's open edit of it into a conflict."""
+    of the lead, and must not turn a colleague's open edit of it into a conflict. A new activity
+    only moves the mark forward, compared with the row as it is once locked, so two added at
+    the same time cannot leave the earlier one behind; a changed or deleted one recounts."""
     if activity.lead_id is None:
         return
-    latest = (sa.select(sa.func.max(Activity.occurred_at))
-              .where(Activity.lead_id == activity.lead_id, Activity.deleted_at.is_(None))
-              .scalar_subquery())
+    if added:
+        moment = sa.literal(activity.occurred_at, UTCDateTime())
+        latest = sa.case((sa.or_(Lead.last_activity_at.is_(None),
+                                 Lead.last_activity_at < moment), moment),
+                         else_=Lead.last_activity_at)
+    else:
+        latest = (sa.select(sa.func.max(Activity.occurred_at))
+                  .where(Activity.lead_id == activity.lead_id, Activity.deleted_at.is_(None))
+                  .scalar_subquery())
     db.session.execute(sa.update(Lead).where(Lead.id == activity.lead_id)
                        .values(last_activity_at=latest, updated_at=Lead.updated_at)
                        .execution_options(synchronize_session="fetch"))

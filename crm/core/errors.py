@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from crm.extensions import db
 
@@ -60,6 +60,7 @@ CSRF_MESSAGE = (_l("Form expired"), _l("The form was open too long, or you logge
 
 def register_error_handlers(app):
     app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(SecurityError, handle_unknown_host)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(StaleDataError, handle_conflict)
     app.register_error_handler(IntegrityError, handle_conflict)
@@ -109,6 +110,24 @@ def handle_http_error(error):
                     "smaller file.", limit=format_decimal(megabytes))
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     return render_error(error.code, title, message, headers)
+
+
+def handle_unknown_host(error):
+    """A Host (or forwarded host) that `TRUSTED_HOSTS` does not name: refused with a bare page
+    that builds no address from it (no links, no stylesheet)."""
+    log.warning("refused %s %s for a host not in TRUSTED_HOSTS", request.method, request.path)
+    message = _("Lotse does not answer to this address.")
+    if wants_json():
+        return error_response(400, message, code="unknown_host")
+    return render_template("errors/unknown_host.html", message=message), 400
+
+
+def refuse_unreadable(field):
+    """400 for a field whose text is not UTF-8 or holds a NUL character."""
+    message = _("Some text sent could not be read (it is not UTF-8 or holds a NUL character).")
+    if wants_json():
+        return error_response(400, message, fields={field: [message]})
+    return render_error(400, MESSAGES[400][0], message)
 
 
 def handle_csrf_error(error):

@@ -1,6 +1,10 @@
-"""Headers that every response carries."""
+"""Headers that every response carries, and input that no request may bring."""
 
-from flask import abort, request
+from urllib.parse import unquote_to_bytes
+
+from flask import request
+
+from crm.core.errors import refuse_unreadable
 
 CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 
@@ -19,12 +23,35 @@ def set_security_headers(response):
     return response
 
 
-def reject_nul_characters():
-    """A NUL character belongs in no text, and PostgreSQL cannot store one: answer 400 at once."""
-    sources = [request.args]
-    if request.method in ("POST", "PUT", "PATCH"):
-        sources.append(request.form)
-    for data in sources:
-        for key, values in data.lists():
-            if "\x00" in key or any("\x00" in value for value in values):
-                abort(400)
+def reject_unreadable_input():
+    """Text that is not UTF-8, or holds a NUL character (which belongs in no text, and which
+    PostgreSQL cannot store), in the address or a form: answer 400 at once, naming the field.
+
+    Werkzeug would quietly keep undecodable bytes as `%XX` text; they are refused instead, so
+    that what is stored is always what the person typed."""
+    bad = _unreadable_field(request.query_string)
+    if bad is None and request.method in ("POST", "PUT", "PATCH"):
+        if request.mimetype == "application/x-www-form-urlencoded":
+            bad = _unreadable_field(request.get_data(cache=True))
+        elif request.mimetype == "multipart/form-data":
+            bad = next((key for key, values in request.form.lists()
+                        if "\x00" in key or any("\x00" in value for value in values)), None)
+    if bad is not None:
+        return refuse_unreadable(bad)
+    return None
+
+
+def _unreadable_field(encoded):
+    """The name of the first URL-encoded field whose name or value is not UTF-8 text without
+    NUL characters (undecodable names come back as they can be read), else None."""
+    for pair in encoded.split(b"&"):
+        name, _, value = pair.partition(b"=")
+        raw_name = unquote_to_bytes(name.replace(b"+", b" "))
+        for part in (raw_name, unquote_to_bytes(value.replace(b"+", b" "))):
+            try:
+                text = part.decode("utf-8")
+            except UnicodeDecodeError:
+                return raw_name.decode("utf-8", "replace")
+            if "\x00" in text:
+                return raw_name.decode("utf-8", "replace")
+    return None

@@ -25,7 +25,10 @@ def _days_between_default(element, compiler, **kw):
 
 
 class shifted_day(FunctionElement):
-    """Midnight (UTC) at the start of a date column's day, shifted by some hours."""
+    """A moment in UTC: midnight UTC at the start of a date column's day, moved by `hours`.
+
+    Used to approximate a local midnight without the user's zone in SQL: 22:00 UTC of the day
+    before is midnight in Central European summer time, the earliest in Europe."""
 
     type = sa.DateTime()
     inherit_cache = True
@@ -44,4 +47,5 @@ def _shifted_day_sqlite(element, compiler, **kw):
 @compiles(shifted_day)
 def _shifted_day_default(element, compiler, **kw):
     column = compiler.process(element.clauses, **kw)
-    return f"(CAST({column} AS timestamp) + INTERVAL '{int(element.hours)} hours')"
+    # A plain timestamp read as UTC, whatever the session's time zone, to compare with timestamptz.
+    return f"((CAST({column} AS timestamp) + INTERVAL '{int(element.hours)} hours') AT TIME ZONE 'UTC')"

@@ -93,12 +93,17 @@ def to_csv(tables):
 
 def _xlsx_text(value):
     # Control characters other than tab and line breaks are not allowed in a worksheet.
-    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+    return ILLEGAL_CHARACTERS_RE.sub("", str(value))
 
 
 def _set_text(cell, value):
+    """Text kept as written and stored as a string: never a formula or an error code, whatever
+    it looks like. Text that would read as a formula also gets Excel's quote prefix (shown as
+    nothing), so that it stays text when someone edits the cell."""
     cell.value = _xlsx_text(value)
-    cell.data_type = "s"  # never a formula or an error code, whatever the text looks like
+    cell.data_type = "s"
+    if cell.value.startswith(_FORMULA_STARTS):
+        cell.quotePrefix = True
 
 
 def _set_value(cell, value, kind):

@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from crm.activities.services import local_zone
 from crm.core.countries import country_name
+from crm.events.models import EventKind
 from crm.leads.models import InvestmentType, Stage, Status
 from crm.organisations.models import Sector
 from crm.reports import queries
@@ -19,10 +20,19 @@ from crm.reports.tables import Column, Table
 ORIGIN_LABELS = {"domestic": _l("Domestic"), "foreign": _l("Foreign"),
                  "unknown": _l("Not given")}
 NOT_GIVEN = _l("Not given")
+# A loss reason longer than this gets no link: its address would be longer than a server in
+# front of the app accepts (gunicorn takes request lines of up to 4094 bytes).
+LINKED_REASON_MAX = 500
 
 
 def label(enum, value):
-    return enum(value).label if value else NOT_GIVEN
+    """The value's label, or the value itself where the list no longer holds it."""
+    if not value:
+        return NOT_GIVEN
+    try:
+        return enum(value).label
+    except ValueError:
+        return value
 
 
 class Links:
@@ -179,6 +189,8 @@ def pipeline_tables(pipeline, links, today):
                   "owner": lead.owner.name if lead.owner else "",
                   "_links": {"key": url_for("leads.detail", lead_id=lead.id)}}
                  for lead in pipeline.decisions_ahead]
+    all_decisions = links.leads(open="1", decision_from=today.isoformat(),
+                                decision_to=until.isoformat())
     return [
         Table("pipeline_by_stage", _l("Open leads by stage"),
               [Column("key", _l("Stage")), *PIPELINE_COLUMNS], by_stage),
@@ -194,8 +206,8 @@ def pipeline_tables(pipeline, links, today):
                Column("stage", _l("Stage")), Column("expected", _l("Expected decision"), "date"),
                Column("capex_eur", _l("CAPEX"), "eur"), Column("new_jobs", _l("New jobs"), "count"),
                Column("owner", _l("Project manager"))],
-              decisions),
-    ], links.leads(open="1", decision_from=today.isoformat(), decision_to=until.isoformat())
+              decisions, total=pipeline.decisions_ahead_count, more=all_decisions),
+    ], all_decisions
 
 
 # -- 3. Conversion ---------------------------------------------------------------------------
@@ -239,7 +251,8 @@ def conversion_tables(conversion, links, filters):
               [Column("key", _l("Lead")), Column("organisation", _l("Investor")),
                Column("stage", _l("Stage")),
                Column("last_activity", _l("Last activity"), "date"),
-               Column("owner", _l("Project manager"))], stalled),
+               Column("owner", _l("Project manager"))], stalled,
+              total=conversion.stalled_count, more=links.leads(stalled=filters.stalled_days)),
     ]
 
 
@@ -249,7 +262,8 @@ def losses_tables(losses, links):
     figure_columns = [Column("count", _l("Leads"), "count"), Column("capex_eur", _l("CAPEX"), "eur"),
                       Column("new_jobs", _l("New jobs"), "count")]
     by_reason = [{"key": label(Status, status), "reason": reason or NOT_GIVEN,
-                  **_figure_row(figures, links.closed(status=status, lost_reason=reason or ""),
+                  **_figure_row(figures, links.closed(status=status, lost_reason=reason or "")
+                                if len(reason or "") <= LINKED_REASON_MAX else None,
                                 keys=("count", "capex_eur", "new_jobs"))}
                  for status, reason, figures in losses.by_reason]
     by_stage = [{"key": label(Stage, stage),
@@ -282,13 +296,13 @@ def events_table(entries, links):
         event = entry.event
         rows.append({
             "key": ("– " * depth) + event.name, "starts_on": event.starts_on,
-            "kind": event.kind_enum.label if hasattr(event, "kind_enum") else event.kind,
+            "kind": label(EventKind, event.kind),
             "people_met": entry.people_met, "new_contacts": entry.new_contacts,
             "leads": entry.leads.count,
             **{f"stage_{stage.value}": entry.leads_by_stage[stage.value].count
                if stage.value in entry.leads_by_stage else 0 for stage in Stage},
             "wins": entry.wins.count, "won_capex": entry.wins.capex_eur,
-            "won_jobs": entry.wins.new_jobs, "cost_eur": getattr(event, "cost_eur", None),
+            "won_jobs": entry.wins.new_jobs, "cost_eur": event.cost_eur,
             "cost_per_lead": entry.cost_per_lead, "cost_per_job": entry.cost_per_job,
             "_links": {"key": url_for("events.detail", event_id=event.id),
                        "people_met": links.met(event.id),

@@ -24,10 +24,14 @@ class Column:
 class Table:
     """A titled table of a report; each row maps column keys to values (None is an empty cell).
 
-    A row may carry `"_links": {column key: url}` for the page; the exports ignore it.
+    A row may carry `"_links": {column key: url}` for the page; the exports ignore it. A table
+    that lists only the first of more rows says how many there are in `total`, and where the
+    list of all of them is in `more`.
     """
 
     key: str
     title: str
     columns: list[Column] = field(default_factory=list)
     rows: list[dict] = field(default_factory=list)
+    total: int | None = None
+    more: str | None = None

@@ -189,8 +189,8 @@ def test_notes_on_a_confidential_lead_stay_with_those_who_may_see_it(app):
 
 
 def test_a_lead_knows_when_its_last_activity_happened(app):
-    """`last_activity_at` follows the lead's activities as they are added, moved in time and
-    deleted, and leaves the lead's version and last change alone (no edit conflict)."""
+    """`last_activity_at` follows the lead's activities as they are added (never moving back),
+    moved in time and deleted, and leaves the lead's version and last change alone (no edit conflict)."""
     author = make_user()
     lead = make_lead(actor=author)
     version, updated_at = lead.version, lead.updated_at
@@ -206,6 +206,13 @@ def test_a_lead_knows_when_its_last_activity_happened(app):
                                      occurred_at="2025-06-01T10:00")
     services.create_activity(body="Nur die Firma", actor=author,
                              organisation=lead.organisation, occurred_at="2025-09-01T10:00")
+    db.session.commit()
+    assert last() == newer.occurred_at
+    late_entry = services.create_activity(body="Nachgetragen", actor=author, lead=lead,
+                                          occurred_at="2025-01-15T10:00")
+    db.session.commit()
+    assert last() == newer.occurred_at, "an activity added later but dated earlier"
+    services.delete_activity(late_entry, actor=author)
     db.session.commit()
     assert last() == newer.occurred_at
     services.update_activity(newer, {"occurred_at": "2025-02-01T10:00"}, actor=author)

@@ -149,16 +149,18 @@ def test_xlsx_leaves_none_cells_empty():
 
 
 @pytest.mark.parametrize("text", HOSTILE)
-def test_xlsx_stores_hostile_text_as_neutralised_strings_never_formulas(text):
+def test_xlsx_stores_hostile_text_as_quoted_strings_never_formulas(text):
     sheet = read_xlsx(to_xlsx([hostile_table()], title="=cmd")).active
 
     cells = [row[0] for row in sheet.iter_rows(min_row=3)]
     cell = cells[HOSTILE.index(text)]
-    # XML reads a stored carriage return back as a line feed; the leading quote is what counts.
-    assert cell.value == "'" + text.replace("\r", "\n")
-    assert cell.data_type == "s"
-    assert sheet["A1"].value == "'=1+1" and sheet["A1"].data_type == "s"
-    assert sheet["A2"].value == "'@label" and sheet["A2"].data_type == "s"
+    # XML reads a stored carriage return back as a line feed; the text is kept as written,
+    # stored as a string and marked with Excel's quote prefix.
+    assert cell.value == text.replace("\r", "\n")
+    assert cell.data_type == "s" and cell.quotePrefix
+    for ref, expected in (("A1", "=1+1"), ("A2", "@label")):
+        assert (sheet[ref].value, sheet[ref].data_type, sheet[ref].quotePrefix) == \
+            (expected, "s", True)
     assert [row[1].value for row in sheet.iter_rows(min_row=3)] == [-5] * len(HOSTILE)
 
 
@@ -175,6 +177,7 @@ def test_xlsx_keeps_text_that_looks_like_an_error_code_as_text():
     sheet = read_xlsx(to_xlsx([table], title="T")).active
 
     assert (sheet["A3"].value, sheet["A3"].data_type) == ("#N/A", "s")
+    assert not sheet["A3"].quotePrefix, "only text that reads as a formula is marked"
     assert (sheet["A4"].value, sheet["A4"].data_type) == ("42", "s")
 
 
@@ -182,7 +185,7 @@ def test_xlsx_drops_control_characters_a_worksheet_cannot_hold():
     table = Table("t", "T", [Column("a", "A")], [{"a": "\x01=Evil\x07"}])
     sheet = read_xlsx(to_xlsx([table], title="T")).active
 
-    assert sheet["A3"].value == "'=Evil"
+    assert (sheet["A3"].value, sheet["A3"].quotePrefix) == ("=Evil", True)
 
 
 def test_xlsx_sheet_titles_are_valid_and_unique():
