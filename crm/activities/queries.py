@@ -159,7 +159,8 @@ def recent_on_records_of(user, limit=15):
 
 def met_without_activity_since(event, end_moment):
     """The attendances of people met at `event` or, for a trip, at its events (met in person or
-    attended) who have had no activity since `end_moment` (the end), with their contacts."""
+    attended) who have had no activity since `end_moment` (the end), with their contacts; not
+    those who asked not to be contacted."""
     later = sa.select(Activity.contact_id).where(Activity.contact_id.isnot(None),
                                                   Activity.occurred_at >= end_moment,
                                                   Activity.deleted_at.is_(None))
@@ -169,6 +170,7 @@ def met_without_activity_since(event, end_moment):
                        sa.or_(Event.id == event.id, Event.parent_id == event.id),
                        Event.deleted_at.is_(None))),
                    Attendance.status.in_(("met", "attended")),
-                   Contact.deleted_at.is_(None), Contact.id.not_in(later))
+                   Contact.deleted_at.is_(None), Contact.do_not_contact.is_(False),
+                   Contact.id.not_in(later))
             .options(contains_eager(Attendance.contact))
             .order_by(Contact.name_sort, Contact.id))

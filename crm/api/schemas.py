@@ -161,6 +161,12 @@ def _contact_fields(output):
                         "description": "Defaults to the agency's configured basis "
                                        "(`public_task`)."},
         "source": _nullable(_text(300, description="Where the data came from (GDPR Art. 14).")),
+        "informed_on": _day("The day the person was told that the agency keeps their data "
+                            "(GDPR Art. 14); not in the future.", output),
+        "marketing_consent": _flag("Consent to newsletters and invitations, kept apart from "
+                                   "the legal basis."),
+        "do_not_contact": _flag("The person objected or asked not to be contacted: no "
+                                "follow-ups after events, no mailings."),
         "tags": TAGS,
     }
 
@@ -407,6 +413,7 @@ CONTACT_EXAMPLE = {
     "phone": "+82221234567", "mobile": None, "language": "ko",
     "affiliations": [{"organisation_id": 12, "role": "Head of Investment", "is_current": True}],
     "owner_id": 3, "legal_basis": "public_task", "source": "Met at the business breakfast Seoul",
+    "informed_on": "2025-05-21", "marketing_consent": False, "do_not_contact": False,
     "tags": [],
 }
 LEAD_EXAMPLE = {

@@ -31,6 +31,8 @@ ACTION_LABELS = {
     "contact.update": _l("Contact changed"),
     "contact.delete": _l("Contact deleted"),
     "contact.restore": _l("Contact restored"),
+    "contact.data_report": _l("Data held on the person looked up (Art. 15)"),
+    "contact.erase": _l("Person's data erased (Art. 17)"),
     "event.create": _l("Event created"),
     "event.update": _l("Event changed"),
     "event.delete": _l("Event deleted"),
@@ -72,6 +74,12 @@ FIELD_LABELS = {
     "city": _l("City"),
     "kind": _l("Kind"),
     "attendee": _l("Attendee"),
+    "legal_basis": _l("Legal basis"),
+    "source": _l("Source"),
+    "informed_on": _l("Informed on"),
+    "marketing_consent": _l("Marketing consent"),
+    "do_not_contact": _l("Do not contact"),
+    "form": _l("Form"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),

@@ -32,6 +32,16 @@ class ContactForm(RecordForm):
                          description=_l("Why the agency may keep this person's data."))
     source = StringField(_l("Source"), render_kw={"maxlength": 300},
                          description=_l("How we got the data, e.g. “business card, Seoul 2024”."))
+    informed_on = StringField(
+        _l("Informed on"), render_kw={"type": "date"},
+        description=_l("The day the person was told that we keep their data (Art. 14 DSGVO)."))
+    marketing_consent = BooleanField(
+        _l("Agrees to newsletters and invitations"),
+        description=_l("Consent to marketing, kept apart from the legal basis."))
+    do_not_contact = BooleanField(
+        _l("Do not contact"),
+        description=_l("The person objected or asked not to be contacted: no follow-ups and "
+                       "no mailings."))
     tags = StringField(_l("Tags"), description=_l("Separated by commas."))
 
     def service_data(self):

@@ -1,6 +1,7 @@
 """Contacts: the people the team meets, and the organisations they belong to."""
 
 import unicodedata
+from datetime import date, datetime
 
 import phonenumbers
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from crm.core.models import (
     LabelledEnum,
     SoftDeleteMixin,
     TimestampMixin,
+    UTCDateTime,
     VersionedMixin,
 )
 from crm.core.text import search_key, sort_key
@@ -28,6 +30,10 @@ def language_name(code):
     if not code:
         return ""
     return Locale.parse(str(get_locale())).languages.get(code, code)
+
+
+# What an erased person is called wherever a name would be.
+ERASED_NAME = _l("Erased person")
 
 
 class LegalBasis(LabelledEnum):
@@ -100,6 +106,16 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
         sa.ForeignKey("users.id", ondelete="SET NULL"), index=True)
     legal_basis: Mapped[str] = mapped_column(sa.String(30), nullable=False)
     source: Mapped[str | None] = mapped_column(sa.String(300))
+    # When the person was told that the agency keeps their data (Art. 14 DSGVO).
+    informed_on: Mapped[date | None] = mapped_column(sa.Date)
+    # Consent to newsletters and invitations, kept apart from the legal basis of the contact.
+    marketing_consent: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                    server_default=sa.false())
+    # The person objected (Art. 21) or asked not to be contacted: no follow-ups, no mailings.
+    do_not_contact: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                                 server_default=sa.false())
+    # When the person's data was erased (Art. 17): the row stays, anonymous, for the counts.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Kept beside the name by derive_keys(): German sorting and folded search.
     name_sort: Mapped[str] = mapped_column(sa.String(300), nullable=False)
     search_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
@@ -117,6 +133,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
     @property
     def plain_name(self):
         """The name as its owner writes it: 김민정 and 张伟 family name first, without a space."""
+        if self.erased_at is not None:
+            return str(ERASED_NAME)
         first, last = self.first_name or "", self.last_name or ""
         if first and _is_east_asian(first + last):
             return last + first
@@ -164,7 +182,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
         else:
             basis = f"{self.last_name} {self.first_name or ''}"
         self.name_sort = sort_key(basis)[:300]
-        self.search_text = search_key(self.plain_name, self.latin_name, self.email, *self.tags)
+        self.search_text = ("" if self.erased_at is not None else
+                            search_key(self.plain_name, self.latin_name, self.email, *self.tags))
 
 
 def _is_east_asian(text):

@@ -1,5 +1,7 @@
 """Contacts and their affiliations: the rules for creating, changing, deleting, restoring."""
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -7,9 +9,11 @@ from flask_babel import lazy_gettext as _l
 from crm.audit.services import diff, record
 from crm.auth.models import User
 from crm.contacts.models import CONTACT_LANGUAGES, Affiliation, Contact, ContactTag, LegalBasis
+from crm.core.models import utcnow
 from crm.core.services import (
     DuplicateError,
     NotFoundError,
+    ValidationError,
     check_fields,
     check_version,
     clean_tags,
@@ -23,8 +27,10 @@ from crm.organisations import services as organisation_services
 from crm.organisations.models import Organisation
 
 FIELDS = ("first_name", "last_name", "latin_name", "academic_title", "position", "email",
-          "phone", "mobile", "language", "owner_id", "legal_basis", "source", "tags",
-          "affiliations")
+          "phone", "mobile", "language", "owner_id", "legal_basis", "source", "informed_on",
+          "marketing_consent", "do_not_contact", "tags", "affiliations")
+# The earliest day accepted as the day a person was informed (as for other dates in Lotse).
+EARLIEST_INFORMED = date(1990, 1, 1)
 SIMPLE_FIELDS = FIELDS[:-2]
 
 
@@ -79,7 +85,10 @@ def create_contact(data, *, actor, allow_duplicate=False):
 
 
 def update_contact(contact, data, *, actor, expected_version=None, allow_duplicate=False):
-    """Change the fields given in `data`; `affiliations`, if given, replaces them all."""
+    """Change the fields given in `data`; `affiliations`, if given, replaces them all. An
+    erased person stays erased."""
+    if contact.erased_at is not None:
+        raise ValidationError(_l("This person's data has been erased; nothing can be added."))
     check_version(contact, expected_version)
     check_fields(data, FIELDS)
     before = snapshot(contact)
@@ -159,9 +168,18 @@ def _clean(data, *, contact):
         "owner_id": check.record_id("owner_id"),
         "legal_basis": check.choice("legal_basis", LegalBasis, required=True),
         "source": check.text("source", max_length=300),
+        "informed_on": check.day("informed_on"),
+        "marketing_consent": check.boolean("marketing_consent"),
+        "do_not_contact": check.boolean("do_not_contact"),
         "tags": clean_tags(check),
         "affiliations": _clean_affiliations(check, contact),
     }
+    # A day ahead of UTC: it is tomorrow in Germany before it is in UTC.
+    latest = utcnow().date() + timedelta(days=1)
+    if clean["informed_on"] is not None and not (EARLIEST_INFORMED <= clean["informed_on"]
+                                                 <= latest):
+        check.fail("informed_on", _l("Give the day the person was informed; it is not in "
+                                     "the future."))
     if clean["owner_id"] is not None and clean["owner_id"] != getattr(contact, "owner_id", None):
         owner = db.session.get(User, clean["owner_id"])
         if owner is None or not owner.is_active:

@@ -633,11 +633,13 @@ class TeamMember:
 def unfollowed_attendances(filters):
     """Conditions for people met (or attended) at an event that ended in the period and before
     today, with no activity on them since the event's last day was over (from 22:00 UTC, the
-    latest midnight in Europe, so that nothing done after the event is missed)."""
+    latest midnight in Europe, so that nothing done after the event is missed); not those who
+    asked not to be contacted."""
     later = sa.select(Activity.id).where(Activity.contact_id == Attendance.contact_id,
                                          Activity.deleted_at.is_(None),
                                          Activity.occurred_at >= shifted_day(Event.ends_on, 22))
     return [Attendance.status.in_(MET), Event.deleted_at.is_(None), Contact.deleted_at.is_(None),
+            Contact.do_not_contact.is_(False),
             Event.ends_on >= filters.period.start, Event.ends_on <= filters.period.end,
             Event.ends_on < filters.today, ~later.exists()]
 

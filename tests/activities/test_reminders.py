@@ -374,3 +374,16 @@ def test_the_real_flask_command_sends_fails_and_sends_later(app, smtp_server):
     assert again.returncode == 0
     assert "0 sent, 1 already sent today" in again.stdout
     assert len(smtp_server.messages) == 1
+
+
+def test_a_follow_up_on_a_person_who_asked_not_to_be_contacted_says_so(send, smtp_server):
+    user = make_user()
+    objected = make_contact(first_name="Jürgen", last_name="Weiß", do_not_contact=True)
+    willing = make_contact(first_name="Eva", last_name="Klein")
+    follow_up(user, today(), "Widerspruch bestätigen", subject=objected)
+    follow_up(user, today(), "Angebot schicken", subject=willing)
+    assert send().exit_code == 0
+    (message,) = smtp_server.to(user.email)
+    lines = text_of(message).splitlines()
+    assert any(line.strip().startswith("Jürgen Weiß (nicht kontaktieren)") for line in lines)
+    assert any(line.strip().startswith("Eva Klein –") for line in lines)

@@ -127,6 +127,19 @@ def test_follow_ups_for_everyone_met_who_heard_nothing_since(app):
     assert again == []  # everyone has heard from us now
 
 
+def test_nobody_who_asked_not_to_be_contacted_gets_a_follow_up_after_an_event(app):
+    lea, boss = make_user(), make_user()
+    event = make_event(starts_on="2024-09-02")
+    from crm.events import services as event_services
+
+    willing, objected = make_contact(), make_contact(do_not_contact=True)
+    for contact in (willing, objected):
+        event_services.set_attendance(event, contact, "met", actor=lea)
+    made = services.follow_up_everyone_met(event, body="x", actor=boss, today=date(2026, 11, 23),
+                                           working_days=3)
+    assert [a.contact_id for a in made] == [willing.id]
+
+
 def test_follow_ups_can_all_go_to_the_one_who_asks_and_are_not_due_in_the_past(app):
     lea, boss = make_user(), make_user()
     event = make_event(starts_on="2024-09-02")

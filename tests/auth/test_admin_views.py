@@ -49,11 +49,16 @@ def test_user_list_filters_by_text_role_and_status(login):
 
 
 @pytest.mark.parametrize("query", ["sort=password_hash", "sort=-name", "sort=", "page=-3",
-                                   "page=abc", "per_page=100000", "role=king", "status=%C3%28",
+                                   "page=abc", "per_page=100000", "role=king", "status=%E2%80%AE",
                                    "q=%25_%5C", "q=" + "x" * 5000, "sort=name;drop"])
 def test_user_list_ignores_nonsense_parameters(login, query):
     _, client = login("admin")
     assert client.get(f"/admin/users?{query}").status_code == 200
+
+
+def test_user_list_refuses_an_address_that_is_not_utf8(login):
+    _, client = login("admin")
+    assert client.get("/admin/users?status=%C3%28").status_code == 400
 
 
 def test_user_list_pages(login):

@@ -20,6 +20,27 @@ def test_a_quick_contact_needs_only_a_last_name_and_gets_the_defaults(app):
     assert contact.display_name == "Schäfer"
 
 
+def test_data_protection_marks_start_unset_and_are_kept_apart(app):
+    """Informed on, marketing consent and do-not-contact: unset for a new contact, each changed
+    on its own and recorded in the audit log."""
+    from crm.audit.models import AuditEntry
+
+    user = make_user()
+    contact = services.create_contact({"last_name": "Schäfer"}, actor=user)
+    assert (contact.informed_on, contact.marketing_consent, contact.do_not_contact) == \
+        (None, False, False)
+    services.update_contact(contact, {"informed_on": "05.03.2025", "do_not_contact": "on"},
+                            actor=user)
+    db.session.commit()
+    db.session.expire_all()
+    contact = db.session.get(Contact, contact.id)
+    assert (contact.informed_on.isoformat(), contact.marketing_consent,
+            contact.do_not_contact) == ("2025-03-05", False, True)
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "contact.update")).one()
+    assert entry.changes == {"informed_on": [None, "2025-03-05"], "do_not_contact": [False, True]}
+
+
 def test_phone_numbers_are_stored_in_international_form(app):
     contact = make_contact(phone="0361 5603-450", mobile="+82 10-1234-5678")
     assert contact.phone == "+493615603450"
@@ -51,6 +72,12 @@ def test_names_in_hangul_and_chinese_characters_are_kept_and_shown_family_name_f
     ({"legal_basis": "because"}, "legal_basis"),
     ({"owner_id": 4242}, "owner_id"),
     ({"source": "s" * 301}, "source"),
+    ({"informed_on": "morgen"}, "informed_on"),
+    ({"informed_on": "31.02.2026"}, "informed_on"),
+    ({"informed_on": "2999-01-01"}, "informed_on"),
+    ({"informed_on": "1900-01-01"}, "informed_on"),
+    ({"marketing_consent": "vielleicht"}, "marketing_consent"),
+    ({"do_not_contact": [True]}, "do_not_contact"),
     ({"affiliations": [{"organisation_id": 4242}]}, "affiliations"),
     ({"affiliations": [{"role": "CEO"}]}, "affiliations"),
     ({"affiliations": "Jenoptik"}, "affiliations"),

@@ -76,6 +76,7 @@ def test_create_a_contact_with_an_organisation(login):
     ({"last_name": ""}, "last_name"), ({"email": "kim at hyundai"}, "email"),
     ({"phone": "0000"}, "phone"), ({"legal_basis": "whim"}, "legal_basis"),
     ({"owner_id": "99999"}, "owner_id"), ({"source": "s" * 5000}, "source"),
+    ({"informed_on": "2999-12-31"}, "informed_on"), ({"informed_on": "gestern"}, "informed_on"),
 ])
 def test_bad_input_shows_beside_the_field_and_saves_nothing(login, data, field):
     _, client = login()
@@ -84,6 +85,33 @@ def test_bad_input_shows_beside_the_field_and_saves_nothing(login, data, field):
     assert response.status_code == 422
     assert field_error(response.get_data(as_text=True), field)
     assert db.session.scalar(sa.select(sa.func.count(Contact.id))) == 0
+
+
+def test_data_protection_marks_are_set_in_the_form_and_shown_in_list_and_page(login):
+    _, client = login()
+    contact = make_contact(first_name="Jürgen", last_name="Weiß")
+    page = client.get(f"/contacts/{contact.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page)[1]
+    response = client.post(f"/contacts/{contact.id}/edit", data={
+        "version": version, "last_name": "Weiß", "first_name": "Jürgen",
+        "legal_basis": "legitimate_interest", "informed_on": "2025-05-21",
+        "marketing_consent": "y", "do_not_contact": "y"})
+    assert response.status_code == 302
+    html = client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    assert "21.05.2025" in html
+    assert "Willigt in Newsletter und Einladungen ein" in html
+    assert 'class="alert alert-warning" role="note"><strong>Nicht kontaktieren.</strong>' in html
+    listed = client.get("/contacts").get_data(as_text=True)
+    assert '<span class="badge text-bg-warning">Nicht kontaktieren</span>' in listed
+    # Unticked, both marks are taken back.
+    version = str(int(version) + 1)
+    response = client.post(f"/contacts/{contact.id}/edit", data={
+        "version": version, "last_name": "Weiß", "legal_basis": "legitimate_interest",
+        "informed_on": "2025-05-21"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    saved = db.session.get(Contact, contact.id)
+    assert (saved.marketing_consent, saved.do_not_contact) == (False, False)
 
 
 def test_an_existing_email_shows_the_person_and_asks(login):

@@ -1,0 +1,173 @@
+"""Everything held on a person (Art. 15 DSGVO): for admins only, as a page and as JSON, complete,
+escaped, recorded in the audit log, in a number of queries that does not grow with the data."""
+
+import json
+
+import pytest
+import sqlalchemy as sa
+
+from crm.audit.models import AuditEntry
+from crm.contacts import services as contact_services
+from crm.events import services as event_services
+from crm.extensions import db
+from tests.auth.test_views import field_error
+from tests.factories import (
+    make_activity,
+    make_contact,
+    make_event,
+    make_lead,
+    make_organisation,
+    make_user,
+)
+
+MARKUP = '<script>alert("x")</script> {{7*7}}'
+
+
+@pytest.fixture
+def person(app):
+    """김민정, at OptoNet, met in Seoul, on a lead, with two notes (one deleted) and a change."""
+    colleague = make_user(name="Lea Lang")
+    optonet = make_organisation(name="OptoNet e.V.", kind="partner")
+    contact = make_contact(actor=colleague, first_name="민정", last_name="김",
+                           latin_name="Kim Soo-ah", email="mj.kim@example.kr",
+                           organisation=optonet, source="Visitenkarte Seoul 2025",
+                           informed_on="2025-05-21")
+    event = make_event(name="Business Breakfast Seoul", starts_on="2025-05-20")
+    event_services.set_attendance(event, contact, "met", actor=colleague)
+    make_lead(actor=colleague, title="Sensorwerk Erfurt", contact_ids=[contact.id])
+    make_activity(actor=colleague, subject=contact, body="Gespräch über Flächen\n" + MARKUP)
+    gone = make_activity(actor=colleague, subject=contact, body="Gelöschte Notiz")
+    from crm.activities import services as activity_services
+
+    activity_services.delete_activity(gone, actor=colleague)
+    contact_services.update_contact(contact, {"position": "Head of Investment"},
+                                    actor=colleague)
+    db.session.commit()
+    return contact
+
+
+def test_an_admin_sees_everything_held_on_a_person_escaped(login, person):
+    _, client = login("admin")
+    response = client.get(f"/contacts/{person.id}/data")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for text in ("김민정", "Kim Soo-ah", "mj.kim@example.kr", "OptoNet e.V.",
+                 "Business Breakfast Seoul", "Sensorwerk Erfurt", "Gespräch über Flächen",
+                 "Gelöschte Notiz", "Visitenkarte Seoul 2025", "21.05.2025",
+                 "Head of Investment", "Lea Lang"):
+        assert text in html, text
+    assert "<script>alert" not in html and "&lt;script&gt;alert" in html
+    assert "{{7*7}}" in html and ">49<" not in html
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_json_download_holds_the_same_and_the_look_up_is_audited(login, person):
+    admin, client = login("admin")
+    response = client.get(f"/contacts/{person.id}/data.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["Cache-Control"] == "no-store"
+    data = json.loads(response.get_data(as_text=True))
+    assert data["contact"]["first_name"] == "민정" and data["contact"]["last_name"] == "김"
+    assert data["contact"]["informed_on"] == "2025-05-21"
+    assert data["contact"]["do_not_contact"] is False
+    assert [a["organisation"] for a in data["affiliations"]] == ["OptoNet e.V."]
+    assert [(a["event"], a["status"]) for a in data["attendances"]] == \
+        [("Business Breakfast Seoul", "met")]
+    assert [lead["title"] for lead in data["leads"]] == ["Sensorwerk Erfurt"]
+    bodies = {a["body"]: a["deleted"] for a in data["activities"]}
+    assert bodies == {"Gespräch über Flächen\n" + MARKUP: False, "Gelöschte Notiz": True}
+    actions = [entry["action"] for entry in data["audit"]]
+    assert actions[:2] == ["contact.create", "contact.update"]
+    assert data["audit"][1]["changes"] == {"position": [None, "Head of Investment"]}
+    logged = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "contact.data_report")).all()
+    assert [(e.actor_id, e.record_id, e.changes) for e in logged] == \
+        [(admin.id, person.id, {"form": [None, "json"]})]
+
+
+@pytest.mark.parametrize("role", ["member", "manager"])
+@pytest.mark.parametrize("suffix", ["data", "data.json"])
+def test_only_admins_may_look_up_a_person(login, person, role, suffix):
+    _, client = login(role)
+    assert client.get(f"/contacts/{person.id}/{suffix}").status_code == 403
+    assert f"/contacts/{person.id}/data" not in \
+        client.get(f"/contacts/{person.id}").get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count(AuditEntry.id)).where(
+        AuditEntry.action == "contact.data_report")) == 0
+
+
+def test_the_detail_page_links_admins_to_the_look_up(login, person):
+    _, client = login("admin")
+    assert f'href="/contacts/{person.id}/data"' in \
+        client.get(f"/contacts/{person.id}").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/contacts/999999/data", "/contacts/999999/data.json",
+                                  "/contacts/0/data", "/contacts/abc/data"])
+def test_an_unknown_person_is_404(login, path):
+    _, client = login("admin")
+    assert client.get(path).status_code == 404
+
+
+def test_the_look_up_takes_the_same_queries_however_much_is_held(login, person,
+                                                                 count_queries):
+    admin, client = login("admin")
+    address = f"/contacts/{person.id}/data"
+    client.get(address)  # warm up: session, translations
+    with count_queries() as few:
+        client.get(address)
+    for number in range(15):
+        make_activity(actor=admin, subject=person, body=f"Notiz {number}")
+        event = make_event(name=f"Seminar {number}")
+        event_services.set_attendance(event, person, "attended", actor=admin)
+        make_lead(actor=admin, contact_ids=[person.id])
+    db.session.commit()
+    with count_queries() as many:
+        html = client.get(address).get_data(as_text=True)
+    assert "Notiz 14" in html and "Seminar 14" in html
+    assert len(many) == len(few), many
+
+
+def test_an_admin_erases_a_person_and_the_data_is_gone_from_every_page(login, person):
+    from tests.factories import make_token
+    from tests.reports.test_views import number, report_tables
+
+    admin, client = login("admin")
+    event_id = db.session.scalar(sa.text("SELECT event_id FROM attendances"))
+    event = client.get(f"/events/{event_id}").get_data(as_text=True)
+    assert "김민정" in event
+    reports_before = report_tables(client.get("/reports?from=2025-01-01&to=2025-12-31")
+                                   .get_data(as_text=True))
+    refused = client.post(f"/contacts/{person.id}/erase", data={})
+    assert refused.status_code == 422
+    assert field_error(refused.get_data(as_text=True), "confirm")
+    assert db.session.get(type(person), person.id).email == "mj.kim@example.kr"
+
+    response = client.post(f"/contacts/{person.id}/erase", data={"confirm": "y"})
+    assert response.status_code == 302
+    token = make_token(admin)
+    pages = {
+        "detail": client.get(f"/contacts/{person.id}").get_data(as_text=True),
+        "list": client.get("/contacts").get_data(as_text=True),
+        "search": client.get("/search?q=Kim").get_data(as_text=True),
+        "typeahead": client.get("/contacts/typeahead?q=Kim").get_data(as_text=True),
+        "event": client.get(f"/events/{event_id}").get_data(as_text=True),
+        "audit": client.get("/admin/audit").get_data(as_text=True),
+        "report": client.get(f"/contacts/{person.id}/data").get_data(as_text=True),
+        "api": client.get(f"/api/v1/contacts/{person.id}",
+                          headers={"Authorization": f"Bearer {token}"}).get_data(as_text=True),
+    }
+    for name, html in pages.items():
+        for text in ("김민정", "Kim Soo-ah", "mj.kim@example.kr", "Gespräch über Flächen",
+                     "Visitenkarte Seoul"):
+            assert text not in html, (name, text)
+    assert "Gelöschte Person" in pages["event"] and "Gelöschte Person" in pages["detail"]
+    reports_after = report_tables(client.get("/reports?from=2025-01-01&to=2025-12-31")
+                                  .get_data(as_text=True))
+    def people_met(tables):
+        return {row[0].text: number({c.key: c for c in row}["people_met"].text)
+                for row in tables["events"].rows}
+
+    before, after = people_met(reports_before), people_met(reports_after)
+    assert after == before == {"Business Breakfast Seoul": 1}, "people met still counted"
