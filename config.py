@@ -66,6 +66,8 @@ def load_config(instance_path, environ=None):
         "DEFAULT_PHONE_REGION": env.get("DEFAULT_PHONE_REGION", "DE"),
         # Follow-ups made for the people met at an event are due this many working days after.
         "FOLLOW_UP_WORKING_DAYS": env_int(env, "FOLLOW_UP_WORKING_DAYS", 3),
+        # Contacts without any activity for this many years come up for review (keep or erase).
+        "RETENTION_YEARS": env_int(env, "RETENTION_YEARS", 3),
         # Report figures are kept this many seconds per user and filters (0: always fresh).
         "REPORTS_CACHE_SECONDS": env_int(env, "REPORTS_CACHE_SECONDS", 60),
         # Leads from this country (ISO 3166) count as domestic in the reports.

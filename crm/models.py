@@ -9,7 +9,8 @@ from crm.contacts.models import Affiliation, Contact, ContactTag
 from crm.events.models import Attendance, Event
 from crm.leads.models import Lead, StageChange
 from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
+from crm.privacy.models import DataRequest
 
 __all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
-           "ContactTag", "Event", "Lead", "Organisation", "OrganisationSector",
+           "ContactTag", "DataRequest", "Event", "Lead", "Organisation", "OrganisationSector",
            "OrganisationTag", "ReminderDigest", "StageChange", "User"]

@@ -58,6 +58,8 @@ def create_activity(*, kind=ActivityKind.NOTE.value, body, actor, organisation=N
     subjects = {"organisation": organisation, "contact": contact, "event": event, "lead": lead}
     if all(s is None for s in subjects.values()):
         raise ValidationError(_l("An activity needs a record it is about."))
+    if contact is not None and contact.erased_at is not None:
+        raise ValidationError(_l("This person's data has been erased; nothing can be added."))
     if assignee is not None:
         assignee_id = assignee.id
     clean = _clean({"kind": kind, "body": body, "occurred_at": occurred_at, "due_on": due_on,

@@ -161,27 +161,37 @@ def read_body():
         raise BadRequest(message) from None
     if not isinstance(data, dict):
         raise BadRequest(message)
-    if _has_lone_surrogate(data):
+    field = _field_with_lone_surrogate(data)
+    if field is not None:
         # JSON may escape half of a character ("\ud800"); no database can store that.
-        raise BadRequest(_l("The body contains text that is not valid Unicode."))
+        message = _l("The body contains text that is not valid Unicode.")
+        raise BadRequest(message, fields={field: [message]})
     return data
 
 
-def _has_lone_surrogate(data):
-    pending = [data]
-    while pending:
-        value = pending.pop()
-        if isinstance(value, dict):
-            pending.extend(value.keys())
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-        elif isinstance(value, str):
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return True
-    return False
+def _field_with_lone_surrogate(data):
+    """The top-level field whose name or value (at any depth) holds half a character, or None.
+    A field name that is itself broken comes back readable, with "?" in its place."""
+    for key, value in data.items():
+        pending = [key, value]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, dict):
+                pending.extend(item.keys())
+                pending.extend(item.values())
+            elif isinstance(item, list):
+                pending.extend(item)
+            elif isinstance(item, str) and not _encodable(item):
+                return key if _encodable(key) else key.encode("utf-8", "replace").decode()
+    return None
+
+
+def _encodable(text):
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def refuse_read_only(data, names):

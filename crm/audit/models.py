@@ -15,6 +15,8 @@ ACTION_LABELS = {
     "auth.login_failed": _l("Failed login"),
     "database.backup": _l("Database backed up"),
     "auth.logout": _l("Logged out"),
+    "access.refused": _l("Access refused"),
+    "export": _l("Data exported"),
     "user.create": _l("Account created"),
     "user.update": _l("Account changed"),
     "user.deactivate": _l("Account deactivated"),
@@ -33,6 +35,9 @@ ACTION_LABELS = {
     "contact.restore": _l("Contact restored"),
     "contact.data_report": _l("Data held on the person looked up (Art. 15)"),
     "contact.erase": _l("Person's data erased (Art. 17)"),
+    "contact.retention_keep": _l("Kept after the retention review"),
+    "data_request.create": _l("Data-subject request registered"),
+    "data_request.done": _l("Data-subject request answered"),
     "event.create": _l("Event created"),
     "event.update": _l("Event changed"),
     "event.delete": _l("Event deleted"),
@@ -79,7 +84,13 @@ FIELD_LABELS = {
     "informed_on": _l("Informed on"),
     "marketing_consent": _l("Marketing consent"),
     "do_not_contact": _l("Do not contact"),
+    "retention_reviewed_on": _l("Reviewed on"),
+    "received_on": _l("Received on"),
+    "due_on": _l("Due"),
+    "done_on": _l("Answered"),
     "form": _l("Form"),
+    "permission": _l("Permission needed"),
+    "filters": _l("Filters"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),
@@ -89,6 +100,7 @@ RECORD_TYPE_LABELS = {
     "events": _l("Event"),
     "activities": _l("Activity"),
     "leads": _l("Lead"),
+    "data_requests": _l("Data-subject request"),
 }
 
 

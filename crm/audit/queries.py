@@ -5,9 +5,15 @@ import sqlalchemy as sa
 from crm.audit.models import AuditEntry
 
 
-def entries(*, action=None, actor_id=None, record_type=None, record_id=None):
-    """Audit entries matching the filters, newest first, with their actors, as one select."""
+def entries(*, action=None, actor_id=None, record_type=None, record_id=None, since=None,
+            before=None):
+    """Audit entries matching the filters, newest first, with their actors, as one select.
+    `since` and `before` are moments: from `since` on, up to just before `before`."""
     query = sa.select(AuditEntry).options(sa.orm.joinedload(AuditEntry.actor))
+    if since is not None:
+        query = query.where(AuditEntry.created_at >= since)
+    if before is not None:
+        query = query.where(AuditEntry.created_at < before)
     if action:
         query = query.where(AuditEntry.action.startswith(action, autoescape=True))
     if actor_id:

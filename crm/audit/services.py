@@ -4,7 +4,10 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
+
 from crm.audit.models import AuditEntry
+from crm.core.models import utcnow
 from crm.extensions import db
 
 # Field names whose values never reach the log, however a service names them.
@@ -71,3 +74,21 @@ def _plain(value):
     if isinstance(value, list | tuple | set):
         return [_plain(v) for v in value]
     return str(value)
+
+
+def note_export(what, *, actor, form, filters=None):
+    """Record that data left the application as a download: what (a label), in which form
+    (csv, xlsx, json), with which filters."""
+    changes = {"form": [None, form]}
+    if filters:
+        changes["filters"] = [None, filters]
+    return record("export", actor=actor, label=str(what)[:300], changes=changes)
+
+
+def recently_recorded(action, *, actor, label, within):
+    """Whether `actor` has an entry for `action` with `label` in the last `within`."""
+    return db.session.scalar(
+        sa.select(AuditEntry.id).where(
+            AuditEntry.action == action, AuditEntry.actor_id == getattr(actor, "id", None),
+            AuditEntry.record_label == label, AuditEntry.created_at >= utcnow() - within)
+        .limit(1)) is not None

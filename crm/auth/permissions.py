@@ -5,14 +5,18 @@ required for every endpoint by `crm.auth.views.require_login` unless a view is m
 """
 
 import enum
+from datetime import timedelta
 from functools import wraps
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
+from crm.audit.services import recently_recorded, record
 from crm.auth.models import Role
 from crm.core.access import public  # noqa: F401  (views import it from here)
 from crm.core.services import NotFoundError
+from crm.extensions import db
 
 
 class Permission(enum.StrEnum):
@@ -72,6 +76,7 @@ def require(*permissions):
         def wrapped(*args, **kwargs):
             actor = current_actor()
             if not all(has_permission(actor, p) for p in permissions):
+                _note_refusal(actor, permissions)
                 abort(403)
             return view(*args, **kwargs)
 
@@ -79,6 +84,21 @@ def require(*permissions):
         return wrapped
 
     return decorator
+
+
+def _note_refusal(actor, permissions):
+    """Record a refused access in the audit log, in a transaction of its own (nothing else has
+    happened in the request yet), once a minute per person and address, so that repeating it
+    cannot flood the log. A database that fails here must not hide the 403."""
+    label = f"{request.method} {request.path}"[:300]
+    try:
+        if not recently_recorded("access.refused", actor=actor, label=label,
+                                 within=timedelta(minutes=1)):
+            record("access.refused", actor=actor, label=label,
+                   changes={"permission": [None, ", ".join(sorted(permissions))]})
+            db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
 
 
 # Questions about one record.

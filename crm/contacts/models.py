@@ -114,6 +114,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
     # The person objected (Art. 21) or asked not to be contacted: no follow-ups, no mailings.
     do_not_contact: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
                                                  server_default=sa.false())
+    # When an admin last decided to keep the data of a person gone quiet (retention review).
+    retention_reviewed_on: Mapped[date | None] = mapped_column(sa.Date)
     # When the person's data was erased (Art. 17): the row stays, anonymous, for the counts.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Kept beside the name by derive_keys(): German sorting and folded search.

@@ -22,7 +22,8 @@ from crm.leads.models import Lead, Stage
 from crm.organisations import services as organisation_services
 
 CONTACT_FIELDS = ("first_name", "last_name", "latin_name", "academic_title", "position", "email",
-                  "phone", "mobile", "language", "legal_basis", "source", "tags")
+                  "phone", "mobile", "language", "legal_basis", "source", "informed_on",
+                  "marketing_consent", "do_not_contact", "tags")
 EVENT_FIELDS = ("name", "kind", "starts_on", "ends_on", "city", "country", "description",
                 "cost_eur")
 # What the project manager enters only when a lead is about to enter a stage (what that stage

@@ -89,6 +89,8 @@ def restore_event(event, *, actor):
 
 def set_attendance(event, contact, status, *, actor):
     """Record `contact` at `event` with `status` (a new attendee, or a changed status)."""
+    if contact.erased_at is not None:
+        raise ValidationError(_l("This person's data has been erased; nothing can be added."))
     check = Checker({"status": status})
     status = check.choice("status", AttendanceStatus, required=True)
     check.done()

@@ -1,17 +1,23 @@
-"""Read-only questions of data protection: everything held on one person (Art. 15 DSGVO)."""
+"""Read-only questions of data protection: everything held on one person (Art. 15 DSGVO), and
+the people gone quiet for so long that keeping their data needs a decision."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from crm.activities.models import Activity
 from crm.audit.models import AuditEntry
 from crm.contacts import services as contact_services
+from crm.contacts.models import Affiliation, Contact
 from crm.events.models import Attendance, Event
 from crm.extensions import db
-from crm.leads.models import Lead, lead_contacts
+from crm.leads.models import Lead, Status, lead_contacts
+from crm.privacy.models import DataRequest
+
+# A lead the person is on and that is still being worked on keeps their data needed.
+OPEN_STATUSES = (Status.ONGOING.value, Status.DELAYED.value, Status.DORMANT.value)
 
 
 @dataclass
@@ -23,19 +29,22 @@ class DataReport:
     attendances: list = field(default_factory=list)
     leads: list = field(default_factory=list)
     activities: list = field(default_factory=list)
+    requests: list = field(default_factory=list)
     audit: list = field(default_factory=list)
 
     def as_json(self):
         """The report as JSON-ready data: dates and moments in ISO 8601."""
         return _plain({"contact": self.contact, "affiliations": self.affiliations,
                        "attendances": self.attendances, "leads": self.leads,
-                       "activities": self.activities, "audit": self.audit})
+                       "activities": self.activities, "requests": self.requests,
+                       "audit": self.audit})
 
 
 def data_report(contact):
     """Everything held on `contact`: the record with its data-protection marks, the
     organisations, events, leads and activities it is linked to (deleted ones too, since they are
-    still held) and the audit history of the record. One select per part."""
+    still held), the requests the person made and the audit history of the record. One select
+    per part."""
     record = contact_services.snapshot(contact)
     record.pop("affiliations")
     record.update(id=contact.id, display_name=contact.display_name,
@@ -49,8 +58,55 @@ def data_report(contact):
         attendances=_attendances(contact.id),
         leads=_leads(contact.id),
         activities=_activities(contact.id),
+        requests=_requests(contact.id),
         audit=_audit(contact.id),
     )
+
+
+def retention_due(cutoff):
+    """The people to review: recorded and last changed before `cutoff` (a moment), without
+    any activity on them, any event attended or any open lead since, and not kept by a review
+    since; longest quiet first. One select, and one for the organisations of the page's rows
+    (`last_activities` adds when each was last active)."""
+    last = (sa.select(sa.func.max(Activity.occurred_at))
+            .where(Activity.contact_id == Contact.id, Activity.deleted_at.is_(None))
+            .correlate(Contact).scalar_subquery())
+    recent_event = (sa.select(Attendance.id)
+                    .join(Event, Event.id == Attendance.event_id)
+                    .where(Attendance.contact_id == Contact.id,
+                           Event.ends_on >= cutoff.date(), Event.deleted_at.is_(None)))
+    open_lead = (sa.select(lead_contacts.c.lead_id)
+                 .join(Lead, Lead.id == lead_contacts.c.lead_id)
+                 .where(lead_contacts.c.contact_id == Contact.id, Lead.deleted_at.is_(None),
+                        Lead.status.in_(OPEN_STATUSES)))
+    return (sa.select(Contact)
+            .where(Contact.deleted_at.is_(None), Contact.erased_at.is_(None),
+                   Contact.created_at < cutoff, Contact.updated_at < cutoff,
+                   sa.or_(Contact.retention_reviewed_on.is_(None),
+                          Contact.retention_reviewed_on < cutoff.date()),
+                   sa.or_(last.is_(None), last < cutoff),
+                   ~recent_event.exists(), ~open_lead.exists())
+            .options(joinedload(Contact.owner),
+                     selectinload(Contact.affiliations).joinedload(Affiliation.organisation))
+            .order_by(last.asc().nulls_first(), Contact.name_sort, Contact.id))
+
+
+def last_activities(contact_ids):
+    """{contact id: the moment of the last activity on them} for those that have one."""
+    return dict(db.session.execute(
+        sa.select(Activity.contact_id, sa.func.max(Activity.occurred_at))
+        .where(Activity.contact_id.in_(contact_ids), Activity.deleted_at.is_(None))
+        .group_by(Activity.contact_id)).all())
+
+
+def data_requests():
+    """The register: open requests first, the nearest deadline first; then the answered ones,
+    latest first. With the person and who answered, in one select."""
+    return (sa.select(DataRequest)
+            .options(joinedload(DataRequest.contact), joinedload(DataRequest.done_by))
+            .order_by(DataRequest.done_on.is_not(None),
+                      sa.case((DataRequest.done_on.is_(None), DataRequest.due_on)),
+                      DataRequest.done_on.desc(), DataRequest.id.desc()))
 
 
 def _attendances(contact_id):
@@ -83,6 +139,14 @@ def _activities(contact_id):
              "author": a.author.name if a.author else None, "due_on": a.due_on,
              "assignee": a.assignee.name if a.assignee else None, "done_at": a.done_at,
              "deleted": a.deleted_at is not None} for a in activities]
+
+
+def _requests(contact_id):
+    rows = db.session.scalars(sa.select(DataRequest).where(DataRequest.contact_id == contact_id)
+                              .order_by(DataRequest.received_on, DataRequest.id))
+    return [{"kind": r.kind, "kind_label": str(r.kind_enum.label), "requester": r.requester,
+             "received_on": r.received_on, "due_on": r.due_on, "done_on": r.done_on}
+            for r in rows]
 
 
 def _audit(contact_id):

@@ -1,15 +1,21 @@
 """Data protection actions on a person; each is recorded in the audit log."""
 
+import calendar
+from datetime import date
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from crm.activities.models import Activity
 from crm.audit.models import AuditEntry
 from crm.audit.services import record
-from crm.contacts.models import ERASED_NAME
+from crm.contacts.models import ERASED_NAME, Contact
 from crm.core.models import utcnow
-from crm.core.services import ValidationError, touch
+from crm.core.services import ValidationError, check_version, touch
+from crm.core.validation import LONG_TEXT_MAX, Checker
+from crm.events.models import Attendance
 from crm.extensions import db
+from crm.privacy.models import DataRequest, RequestKind
 
 # The fields of a contact that hold personal data, and what erasure leaves in them.
 ERASED_FIELDS = {"first_name": None, "last_name": "–", "latin_name": None,
@@ -26,35 +32,54 @@ def note_data_report(contact, *, actor, form):
            changes={"form": [None, form]})
 
 
+def keep_contact(contact, *, actor, today):
+    """Record an admin's decision in the retention review to keep a quiet person's data; the
+    person comes up again when another review period has passed."""
+    if contact.erased_at is not None:
+        raise ValidationError(_l("This person's data has been erased already."))
+    before = contact.retention_reviewed_on
+    contact.retention_reviewed_on = today
+    record("contact.retention_keep", actor=actor, record=contact,
+           changes={"retention_reviewed_on": [before, today]})
+    return contact
+
+
 def erase_contact(contact, *, actor, confirmed=False):
     """Erase a person's data (Art. 17 DSGVO), keeping an anonymous record for the counts.
 
     The name, addresses, numbers, tags, organisations and data-protection notes go; the text of
     the activities on the person goes, the activities stay (so follow-up counts stay right);
-    the attendances and leads stay linked to the anonymous record (so people met and leads
-    stay right). The audit log keeps that the changes happened, not what they said: entries
-    about the person and their activities lose their labels and values, attendee entries name
-    the erased person instead. The person is marked do-not-contact for good. The erasure
-    itself is recorded without any of the erased data. `confirmed` says that the admin checked
-    that no duty to keep the data applies."""
+    open follow-ups on the person are closed. The attendances and leads stay linked to the
+    anonymous record (so people met and leads stay right); requests in the register keep who
+    asked (the proof that the request was handled) but no longer point to the record. The
+    audit log keeps that the changes happened, not what they said: entries about the person and
+    their activities lose their labels and values, attendee entries of the events the person
+    attended name the erased person instead. The person is marked do-not-contact for good. The
+    erasure itself is recorded without any of the erased data. `confirmed` says that the admin
+    checked that no duty to keep the data applies."""
     if contact.erased_at is not None:
         raise ValidationError(_l("This person's data has been erased already."))
     if not confirmed:
         message = _l("Confirm that no duty to keep this person's data applies.")
         raise ValidationError(message, fields={"confirm": [message]})
     names = {contact.display_name, contact.plain_name}
+    now = utcnow()
     activities = db.session.scalars(
         sa.select(Activity).where(Activity.contact_id == contact.id)).all()
     _scrub_audit(contact.id, [a.id for a in activities], names)
     for activity in activities:
         activity.body = ""
+        if activity.due_on is not None and activity.done_at is None:
+            activity.done_at, activity.done_by_id = now, getattr(actor, "id", None)
         touch(activity)
+    db.session.execute(sa.update(DataRequest).where(DataRequest.contact_id == contact.id)
+                       .values(contact_id=None).execution_options(synchronize_session=False))
     for field, value in ERASED_FIELDS.items():
         setattr(contact, field, value)
     contact.do_not_contact = True
     contact.tag_rows = []
     contact.affiliations.clear()
-    contact.erased_at = utcnow()
+    contact.erased_at = now
     contact.derive_keys()
     touch(contact)
     db.session.flush()
@@ -70,10 +95,12 @@ def _scrub_audit(contact_id, activity_ids, names):
     db.session.execute(sa.update(AuditEntry).where(about)
                        .values(record_label=None, changes=None)
                        .execution_options(synchronize_session=False))
-    # Attendee entries name the person in their text ("Kim Min-jung (met)"); they are few.
+    # Attendee entries of the person's events name them in their text ("Kim (met)").
+    events = sa.select(Attendance.event_id).where(Attendance.contact_id == contact_id)
     erased = str(ERASED_NAME)
     for entry in db.session.scalars(sa.select(AuditEntry).where(
-            AuditEntry.action.in_(ATTENDEE_ACTIONS))):
+            AuditEntry.action.in_(ATTENDEE_ACTIONS), AuditEntry.record_type == "events",
+            AuditEntry.record_id.in_(events))):
         changes = entry.changes or {}
         values = changes.get("attendee") or []
         if not any(_names_person(value, names) for value in values):
@@ -91,3 +118,54 @@ def _renamed(value, names, erased):
         return value
     name = next(name for name in names if value.startswith(f"{name} ("))
     return erased + value[len(name):]
+
+
+# -- The register of data-subject requests ----------------------------------------------------
+
+# The earliest day a request may have been received on: the DSGVO applies from 25 May 2018.
+FIRST_REQUEST_DAY = date(2018, 5, 25)
+
+
+def one_month_after(day):
+    """The day a month after `day` (Art. 12 (3)); the month's last day where it is shorter:
+    31 January gives 28 (or 29) February."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def create_request(data, *, actor, today):
+    """Register a request: its kind, who asked, when it came in (not in the future), the person
+    it concerns if known, a note. It is due one month after it came in."""
+    check = Checker(data)
+    kind = check.choice("kind", RequestKind, required=True)
+    requester = check.text("requester", max_length=200, required=True)
+    received_on = check.day("received_on", required=True)
+    if received_on is not None and not FIRST_REQUEST_DAY <= received_on <= today:
+        check.fail("received_on", _l("Give the day the request came in; it is not in the future "
+                                     "and not before 25.05.2018."))
+    contact_id = check.record_id("contact_id")
+    if contact_id is not None and db.session.scalar(
+            sa.select(Contact.id).where(Contact.id == contact_id,
+                                        Contact.deleted_at.is_(None))) is None:
+        check.fail("contact_id", _l("Choose an existing contact."))
+    note = check.text("note", max_length=LONG_TEXT_MAX, multiline=True)
+    check.done()
+    request = DataRequest(kind=kind, requester=requester, received_on=received_on,
+                          due_on=one_month_after(received_on), contact_id=contact_id, note=note,
+                          created_by_id=getattr(actor, "id", None))
+    db.session.add(request)
+    db.session.flush()
+    record("data_request.create", actor=actor, record=request, label=f"#{request.id}",
+           changes={"kind": [None, kind], "received_on": [None, received_on],
+                    "due_on": [None, request.due_on]})
+    return request
+
+
+def close_request(request, *, actor, today, expected_version=None):
+    """Mark a request as answered today, by `actor`."""
+    check_version(request, expected_version)
+    if request.done_on is None:
+        request.done_on, request.done_by_id = today, getattr(actor, "id", None)
+        record("data_request.done", actor=actor, record=request, label=f"#{request.id}",
+               changes={"done_on": [None, today]})
+    return request

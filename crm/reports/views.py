@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm.activities.views import today
+from crm.audit.services import note_export
 from crm.auth.models import User
 from crm.auth.permissions import Permission, has_permission, require
 from crm.core.countries import COUNTRY_CODES, country_choices
@@ -273,6 +274,9 @@ def export(section, extension):
               for table in section_tables(name, current_user, filters)[0]]
     stem = f"{EXPORT_STEMS[section]}-{filters.period.start.isoformat()}-" \
            f"{filters.period.end.isoformat()}"
+    note_export(f"{SECTION_TITLES.get(section, _l('Reports'))} ({stem})", actor=current_user,
+                form=extension, filters=request.query_string.decode()[:1000] or None)
+    db.session.commit()
     if extension == "csv":
         return exports.csv_response(tables, stem)
     return exports.xlsx_response(tables, stem, str(SECTION_TITLES.get(section,

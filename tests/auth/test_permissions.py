@@ -4,6 +4,8 @@ A new route fails `test_every_route_is_in_the_table` until its line is added her
 adds a page without deciding who may open it.
 """
 
+from datetime import date
+
 import pytest
 from flask import url_for
 
@@ -15,6 +17,7 @@ from crm.events import services as event_services
 from crm.extensions import db
 from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
+from crm.privacy import services as privacy_services
 from tests.conftest import log_in
 from tests.factories import make_token, make_user
 
@@ -119,6 +122,11 @@ EXPECTED = {
     ("privacy.data_report", "GET"): admins_only(200),
     ("privacy.data_report_json", "GET"): admins_only(200),
     ("privacy.erase", "POST"): admins_only(422),
+    ("privacy.retention", "GET"): admins_only(200),
+    ("privacy.keep", "POST"): admins_only(302),
+    ("privacy.requests", "GET"): admins_only(200),
+    ("privacy.requests", "POST"): admins_only(422),
+    ("privacy.request_done", "POST"): admins_only(302),
     ("events.index", "GET"): signed_in(200),
     ("events.new", "GET"): signed_in(200),
     ("events.new", "POST"): signed_in(422),
@@ -200,10 +208,13 @@ def make_targets():
                                       "owner_id": user.id}, actor=user)
     activity = activity_services.create_activity(body="Nachfassen", actor=user, contact=contact,
                                                  due_on="2026-12-01")
+    data_request = privacy_services.create_request(
+        {"kind": "access", "requester": "Ziel", "received_on": "2025-06-02",
+         "contact_id": contact.id}, actor=None, today=date(2026, 1, 1))
     db.session.commit()
     return {"user_id": user.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
-            "activity_id": activity.id, "kind": "contact", "record_id": contact.id,
+            "activity_id": activity.id, "request_id": data_request.id, "kind": "contact", "record_id": contact.id,
             "secret": "cal_not-a-real-secret", "filename": "css/app.css",
             "section": "results", "extension": "csv"}
 

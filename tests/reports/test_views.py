@@ -875,3 +875,17 @@ def test_lists_cut_at_their_limit_say_how_many_there_are_and_link_to_all(app, mo
     for link in links:
         page = client.get(link.replace("&amp;", "&")).get_data(as_text=True)
         assert all(f"Stilles Projekt {n}" in page for n in range(3)), link
+
+
+def test_every_download_is_in_the_audit_log(login):
+    from crm.audit.models import AuditEntry
+
+    manager, client = login("manager")
+    assert client.get("/reports/results.csv?from=2025-01-01&to=2025-12-31").status_code == 200
+    assert client.get("/reports/all.xlsx").status_code == 200
+    entries = db.session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "export")
+                                 .order_by(AuditEntry.id)).all()
+    assert [(e.actor_id, e.changes["form"][1]) for e in entries] == [(manager.id, "csv"),
+                                                                      (manager.id, "xlsx")]
+    assert entries[0].changes["filters"] == [None, "from=2025-01-01&to=2025-12-31"]
+    assert "2025-01-01-2025-12-31" in entries[0].record_label
