@@ -23,6 +23,7 @@ from crm.core.services import (
     ValidationError,
     check_fields,
     check_version,
+    restore,
     soft_delete,
     touch,
 )
@@ -125,6 +126,16 @@ def note_last_activity(activity, *, added=False):
     db.session.execute(sa.update(Lead).where(Lead.id == activity.lead_id)
                        .values(last_activity_at=latest, updated_at=Lead.updated_at)
                        .execution_options(synchronize_session="fetch"))
+
+
+def restore_activity(activity, *, actor):
+    """Undo `delete_activity` (admins): the activity is back in its timelines."""
+    if activity.deleted_at is not None:
+        restore(activity)
+        db.session.flush()
+        note_last_activity(activity)
+        record("activity.restore", actor=actor, record=activity, label=_label(activity))
+    return activity
 
 
 def mark_done(activity, *, actor):

@@ -224,6 +224,19 @@ def delete(activity_id):
     return redirect(_next_or_home())
 
 
+@bp.post("/activities/<id:activity_id>/restore")
+@require(Permission.RESTORE_RECORDS)
+def restore(activity_id):
+    """Bring a deleted activity back (admins, from the audit log)."""
+    activity = db.get_or_404(Activity, activity_id)
+    services.restore_activity(activity, actor=current_user)
+    db.session.commit()
+    flash(_("The activity has been restored."), "success")
+    kind = next(kind for kind in ("lead", "contact", "event", "organisation")
+                if getattr(activity, f"{kind}_id") is not None)
+    return redirect(_back(getattr(activity, kind), kind))
+
+
 @bp.route("/calendar/<secret>.ics")
 @public
 def calendar(secret):

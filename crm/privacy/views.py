@@ -41,7 +41,7 @@ def _data_report_page(contact, erase_form, status=200):
     return render_template(
         "privacy/data_report.html", contact=contact, report=queries.data_report(contact),
         now=utcnow(), erase_form=erase_form, field_labels=FIELD_LABELS,
-        attendance_labels={status.value: status.label for status in AttendanceStatus}), status
+        attendance_labels={kind.value: kind.label for kind in AttendanceStatus}), status
 
 
 @bp.route("/contacts/<id:contact_id>/data.json")
@@ -78,8 +78,8 @@ def erase(contact_id):
 @bp.route("/privacy/retention")
 @require(Permission.DATA_PROTECTION)
 def retention():
-    """The people without any activity for `RETENTION_YEARS` years, for an admin to keep or
-    erase."""
+    """The people without any activity, event or open lead for `RETENTION_YEARS` years, for an
+    admin to keep or erase."""
     years = _retention_years()
     today = to_user_timezone(utcnow()).date()
     cutoff = datetime.combine(_years_before(today, years), time(0),

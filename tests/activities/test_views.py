@@ -10,7 +10,14 @@ from crm.activities.views import today
 from crm.extensions import db
 from tests.auth.test_views import field_error
 from tests.conftest import log_in
-from tests.factories import make_contact, make_event, make_lead, make_organisation, make_user
+from tests.factories import (
+    make_activity,
+    make_contact,
+    make_event,
+    make_lead,
+    make_organisation,
+    make_user,
+)
 
 
 def count():
@@ -207,3 +214,26 @@ def test_a_trip_lists_the_people_met_at_its_events(login):
     db.session.commit()
     html = client.get(f"/events/{trip.id}").get_data(as_text=True)
     assert "1 hier getroffene Person hat seitdem nichts von uns gehört" in html
+
+
+def test_an_admin_restores_a_deleted_activity_from_the_audit_log(app, login):
+    from crm.audit.models import AuditEntry
+
+    member = make_user()
+    contact = make_contact(first_name="Jürgen", last_name="Weiß")
+    activity = make_activity(actor=member, subject=contact, body="Wieder da")
+    services.delete_activity(activity, actor=member)
+    db.session.commit()
+    _, client = login("admin")
+    html = client.get("/admin/audit?action=activity.delete").get_data(as_text=True)
+    assert f'action="/activities/{activity.id}/restore"' in html
+    response = client.post(f"/activities/{activity.id}/restore")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/contacts/{contact.id}")
+    assert "Wieder da" in client.get(f"/contacts/{contact.id}").get_data(as_text=True)
+    actions = db.session.scalars(sa.select(AuditEntry.action).where(
+        AuditEntry.record_type == "activities").order_by(AuditEntry.id)).all()
+    assert actions == ["activity.create", "activity.delete", "activity.restore"]
+    manager_client = log_in(app.test_client(), make_user(role="manager"))
+    assert 'restore"' not in manager_client.get("/admin/audit").get_data(as_text=True)
+    assert manager_client.post(f"/activities/{activity.id}/restore").status_code == 403

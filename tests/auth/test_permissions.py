@@ -119,6 +119,7 @@ EXPECTED = {
     ("contacts.affiliation_add", "POST"): signed_in(422),
     ("contacts.affiliation_remove", "POST"): signed_in(302),
     ("contacts.typeahead", "GET"): signed_in(200),
+    ("activities.restore", "POST"): admins_only(302),
     ("privacy.data_report", "GET"): admins_only(200),
     ("privacy.data_report_json", "GET"): admins_only(200),
     ("privacy.erase", "POST"): admins_only(422),
