@@ -45,10 +45,14 @@ def load_config(instance_path, environ=None):
         "BABEL_DEFAULT_LOCALE": "de",
         "BABEL_DEFAULT_TIMEZONE": env.get("LOTSE_TIMEZONE", "Europe/Berlin"),
         "LANGUAGES": ("de", "en"),
-        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Login attempts are counted in the app's database (every worker sees the same counts);
+        # redis://host:6379 for several machines.
+        "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "lotse-db://"),
         "RATELIMIT_ENABLED": env_bool(env, "RATELIMIT_ENABLED", True),
         "RATELIMIT_HEADERS_ENABLED": False,
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        # Attempts on one account from anywhere (a slow guess from many addresses).
+        "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
         # argon2id with the library's recommended cost; tests lower it through this switch.
         "PASSWORD_HASH_PROFILE": env.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"),
         "PASSWORD_MIN_LENGTH": 12,

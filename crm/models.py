@@ -4,7 +4,7 @@ the whole schema."""
 
 from crm.activities.models import Activity, ReminderDigest
 from crm.audit.models import AuditEntry
-from crm.auth.models import ApiToken, User
+from crm.auth.models import ApiToken, RateLimitCounter, User
 from crm.contacts.models import Affiliation, Contact, ContactTag
 from crm.events.models import Attendance, Event
 from crm.leads.models import Lead, StageChange
@@ -13,4 +13,4 @@ from crm.privacy.models import DataRequest
 
 __all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
            "ContactTag", "DataRequest", "Event", "Lead", "Organisation", "OrganisationSector",
-           "OrganisationTag", "ReminderDigest", "StageChange", "User"]
+           "OrganisationTag", "RateLimitCounter", "ReminderDigest", "StageChange", "User"]

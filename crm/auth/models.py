@@ -128,3 +128,15 @@ class ApiToken(TimestampMixin, db.Model):
     @property
     def is_revoked(self):
         return self.revoked_at is not None
+
+
+class RateLimitCounter(db.Model):
+    """A login-throttling counter shared by every worker process (see `crm.auth.ratelimit`):
+    how many attempts a key made in its current window, and when the window ends."""
+
+    __tablename__ = "rate_limits"
+
+    key: Mapped[str] = mapped_column(sa.String(600), primary_key=True)
+    count: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # Seconds since the epoch: compared as numbers the same way on SQLite and PostgreSQL.
+    expires_at: Mapped[float] = mapped_column(sa.Float, nullable=False, index=True)

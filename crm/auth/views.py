@@ -18,7 +18,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from crm.audit import queries as audit_queries
-from crm.auth import queries, services
+from crm.auth import (
+    queries,
+    ratelimit,  # noqa: F401  (registers the lotse-db:// storage)
+    services,
+)
 from crm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, UserEditForm, UserForm
 from crm.auth.models import ApiToken, Role, User
 from crm.auth.permissions import Permission, can_revoke_token, public, require
@@ -99,9 +103,20 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _account_limit():
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _account_key():
+    """The account a login attempt names, as typed: known or not, it is counted the same, so
+    the answer never tells whether an account exists."""
+    return "account:" + request.form.get("email", "").strip().casefold()[:254]
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_account_key, methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(_next_url())

@@ -11,6 +11,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,12 +27,15 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def gunicorn(app, tmp_path):
+@contextmanager
+def running_gunicorn(app, workers=2, **settings):
+    """gunicorn with `gunicorn.conf.py` on a free port, against the test's database; `settings`
+    are further environment variables. Yields the base address."""
     port = free_port()
     env = {**os.environ, "SECRET_KEY": "gunicorn-test-key", "PASSWORD_HASH_PROFILE": "CHEAPEST",
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "WEB_CONCURRENCY": "2",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESS_LOG": "/dev/null"}
+           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "GUNICORN_ACCESS_LOG": "/dev/null", **settings}
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -51,6 +55,12 @@ def gunicorn(app, tmp_path):
         process.wait(timeout=20)
 
 
+@pytest.fixture
+def gunicorn(app):
+    with running_gunicorn(app) as base:
+        yield base
+
+
 def test_gunicorn_with_two_workers_serves_logins_and_pages(gunicorn):
     user = make_user(name="Lea Schäfer")
     jar = http.cookiejar.CookieJar()
@@ -68,3 +78,50 @@ def test_gunicorn_with_two_workers_serves_logins_and_pages(gunicorn):
     with ThreadPoolExecutor(max_workers=8) as pool:
         statuses = list(pool.map(fetch, range(40)))
     assert statuses == [200] * 40
+
+
+def login_attempts(base, email, count, *, forwarded_for=None):
+    """`count` wrong-password logins for `email`, each on a new connection (so that the
+    workers share them out), with a valid CSRF token; their status codes."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base + "/login").read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    statuses = []
+    for number in range(count):
+        data = urllib.parse.urlencode({"csrf_token": token, "email": email,
+                                       "password": "not the password"}).encode()
+        request = urllib.request.Request(base + "/login", data=data)
+        if forwarded_for:
+            request.add_header("X-Forwarded-For", f"{forwarded_for}.{number + 1}")
+        try:
+            statuses.append(opener.open(request).status)
+        except urllib.error.HTTPError as error:
+            statuses.append(error.code)
+    return statuses
+
+
+def test_login_throttling_holds_across_three_workers(app):
+    """The count lives in the database: with three workers, the sixth attempt in a minute from
+    one address is refused, whichever worker gets it (each worker counting alone would let
+    up to fifteen through)."""
+    user = make_user()
+    with running_gunicorn(app, workers=3, RATELIMIT_ENABLED="1",
+                          LOGIN_RATE_LIMIT="5 per minute") as base:
+        statuses = login_attempts(base, user.email, 12)
+    assert statuses == [401] * 5 + [429] * 7
+
+
+def test_an_account_is_throttled_from_any_address_and_unknown_ones_alike(app):
+    """Guessing one account's password from many addresses is throttled per account; an
+    account that does not exist gets exactly the same answers."""
+    user = make_user()
+    with running_gunicorn(app, workers=2, RATELIMIT_ENABLED="1", PROXY_COUNT="1",
+                          LOGIN_RATE_LIMIT="100 per minute",
+                          LOGIN_ACCOUNT_RATE_LIMIT="4 per hour",
+                          TRUSTED_HOSTS="127.0.0.1") as base:
+        known = login_attempts(base, user.email, 6, forwarded_for="203.0.113")
+        unknown = login_attempts(base, "niemand@lotse.example", 6, forwarded_for="198.51.100")
+        other = login_attempts(base, make_user().email, 1, forwarded_for="192.0.2")
+    assert known == unknown == [401] * 4 + [429] * 2
+    assert other == [401], "another account is not held up"
