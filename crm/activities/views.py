@@ -202,7 +202,7 @@ def edit(activity_id):
     if form.validate_on_submit():
         saved, status = run_service(form, lambda: services.update_activity(
             activity, form.service_data(), actor=current_user,
-            expected_version=form.version.data))
+            expected_version=form.version.data), record=activity)
         if saved is not None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")

@@ -18,6 +18,21 @@ from crm.extensions import db
 bp = Blueprint("audit", __name__)
 
 
+@bp.app_template_global()
+def changes_since(conflict):
+    """What others saved on a record since an edit form was opened (see `run_service`):
+    the audit entries about it after `conflict["since"]`, oldest first, at most 20."""
+    try:
+        since = datetime.fromisoformat(conflict["since"])
+    except (TypeError, ValueError):
+        return []
+    if since.tzinfo is None:
+        return []
+    return db.session.scalars(
+        queries.entries(record_type=conflict["record_type"], record_id=conflict["record_id"],
+                        since=since).limit(20)).all()[::-1]
+
+
 # The days an audit period may start and end on (as in the reports).
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2200, 12, 31)
 

@@ -109,7 +109,8 @@ def edit(contact_id):
     if form.validate_on_submit():
         saved, status = run_service(form, lambda: services.update_contact(
             contact, form.service_data(), actor=current_user,
-            expected_version=form.version.data, allow_duplicate=form.confirm_duplicate.data))
+            expected_version=form.version.data, allow_duplicate=form.confirm_duplicate.data),
+            record=contact)
         if saved is not None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")

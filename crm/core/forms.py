@@ -8,11 +8,12 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField
+from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import InputRequired, Optional
 from wtforms.widgets import HiddenInput
 
-from crm.core.services import ServiceError
+from crm.core.models import utcnow
+from crm.core.services import ConflictError, ServiceError
 from crm.extensions import db
 
 
@@ -58,26 +59,46 @@ class RecordForm(FlaskForm):
 
     def service_data(self):
         """The fields as the service takes them (without CSRF token, version and override)."""
-        skip = {"csrf_token", "version", "confirm_duplicate"}
+        skip = {"csrf_token", "version", "loaded_at", "confirm_duplicate"}
         return {name: field.data for name, field in self._fields.items() if name not in skip}
 
 
 class EditForm(RecordForm):
+    """A record's edit form: also when it was opened, to show what others saved since."""
+
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(
         message=_l("The form is incomplete. Reload the page and make your changes again."))])
+    loaded_at = StringField(widget=HiddenInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_submitted():
+            self.loaded_at.data = utcnow().isoformat()
 
 
-def run_service(form, call):
+def run_service(form, call, record=None):
     """Save through a service; a refusal goes beside the form's fields.
 
     Returns `(result, None)` on success, or `(None, status)` with 409 for a conflict or a
     possible duplicate (`form.duplicates` lists the existing records) and 422 otherwise.
+
+    A conflict on an edit form of `record` keeps the user's entries, moves the form to the
+    record's current version and sets `form.conflict` (record type, id, since when), so that
+    the page can list what others saved meanwhile (`changes_since` in the templates) and the
+    user decides: save again to replace it, or discard their entries.
     """
     try:
         return call(), None
     except ServiceError as error:
         db.session.rollback()
-        apply_errors(form, error)
         form.duplicates = getattr(error, "duplicates", [])
+        if isinstance(error, ConflictError) and record is not None \
+                and hasattr(form, "loaded_at"):
+            form.conflict = {"record_type": record.__tablename__, "record_id": record.id,
+                             "since": form.loaded_at.data}
+            form.version.raw_data, form.version.data = [], record.version
+            form.loaded_at.data = utcnow().isoformat()
+        else:
+            apply_errors(form, error)
         return None, error.status
 

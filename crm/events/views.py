@@ -119,7 +119,8 @@ def edit(event_id):
     status = 200
     if form.validate_on_submit():
         saved, status = run_service(form, lambda: services.update_event(
-            event, form.service_data(), actor=current_user, expected_version=form.version.data))
+            event, form.service_data(), actor=current_user, expected_version=form.version.data),
+            record=event)
         if saved is not None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")

@@ -231,7 +231,8 @@ def edit(lead_id):
     status = 200
     if form.validate_on_submit():
         saved, status = run_service(form, lambda: services.update_lead(
-            lead, form.service_data(), actor=current_user, expected_version=form.version.data))
+            lead, form.service_data(), actor=current_user, expected_version=form.version.data),
+            record=lead)
         if saved is not None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")

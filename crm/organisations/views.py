@@ -93,7 +93,8 @@ def edit(organisation_id):
     if form.validate_on_submit():
         saved, status = run_service(form, lambda: services.update_organisation(
             organisation, form.service_data(), actor=current_user,
-            expected_version=form.version.data, allow_duplicate=form.confirm_duplicate.data))
+            expected_version=form.version.data, allow_duplicate=form.confirm_duplicate.data),
+            record=organisation)
         if saved is not None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")

@@ -202,3 +202,37 @@ def test_a_deleted_organisation_disappears_from_its_people(login):
     for url in ("/contacts", f"/contacts/{contact.id}", "/contacts/typeahead?q=ana",
                 f"/contacts?organisation={lg.id}"):
         assert "LG Gone" not in client.get(url).get_data(as_text=True), url
+
+
+def test_a_stale_form_shows_what_changed_and_saving_again_keeps_the_users_entries(app, login):
+    """Lea opens the form; Jonas saves a new position; Lea saves hers: she sees Jonas's change
+    with his name, her entries are still there, and saving again is her decision."""
+    lea, client = login(name="Lea Lang")
+    jonas = make_user(name="Jonas Weber")
+    contact = make_contact(first_name="Jürgen", last_name="Weiß", position="Berater")
+    page = client.get(f"/contacts/{contact.id}/edit").get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', page)[1]
+    loaded_at = re.search(r'name="loaded_at" type="hidden" value="([^"]+)"', page)[1]
+    from crm.contacts import services as contact_services
+
+    contact_services.update_contact(contact, {"position": "Geschäftsführer"}, actor=jonas)
+    db.session.commit()
+    form = {"version": version, "loaded_at": loaded_at, "first_name": "Jürgen",
+            "last_name": "Weiß", "position": "Leiter Einkauf", "legal_basis": "public_task"}
+    response = client.post(f"/contacts/{contact.id}/edit", data=form)
+    assert response.status_code == 409
+    html = response.get_data(as_text=True)
+    assert "Jemand anderes hat diesen Datensatz gespeichert" in html
+    assert "Jonas Weber" in html and "Berater → Geschäftsführer" in html
+    assert 'value="Leiter Einkauf"' in html, "her entries are kept"
+    new_version = re.search(r'name="version" type="hidden" value="(\d+)"', html)[1]
+    assert int(new_version) == int(version) + 1
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).position == "Geschäftsführer", "nothing saved"
+    fresh = re.search(r'name="loaded_at" type="hidden" value="([^"]+)"', html)[1]
+    again = client.post(f"/contacts/{contact.id}/edit",
+                        data={**form, "version": new_version, "loaded_at": fresh})
+    assert again.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).position == "Leiter Einkauf"
+    assert lea.id != jonas.id
