@@ -204,6 +204,7 @@ ACTIVITIES = Resource(
     create=_create,
     update=_update,
     delete=activity_services.delete_activity,
+    restore=activity_services.restore_activity,
     to_json=activity_json,
     list_query=_activity_list,
     filters={"organisation": ("organisation_id", record_id_arg),

@@ -72,6 +72,7 @@ LEADS = Resource(
     create=lead_services.create_lead,
     update=lead_services.update_lead,
     delete=lead_services.delete_lead,
+    restore=lead_services.restore_lead,
     to_json=lead_json,
     list_query=_lead_list,
     filters={"mine": ("mine", flag_arg),

@@ -232,10 +232,30 @@ def _resource_paths(segment, singular, schema, id_arg, filters, duplicates, *, l
                 "summary": f"Delete a {singular}",
                 "description": "A soft delete: the record is a 404 from then on (for admins "
                                "too, when deleting it again), and an admin can restore it on "
-                               "its page." + access_note,
+                               f"its page or with `POST /{segment}/{{{id_arg}}}/restore`."
+                               + access_note,
                 "tags": [segment],
                 "responses": {
                     "204": {"description": "Deleted; no body."},
+                    "400": _response("BadRequest"),
+                    "401": _response("Unauthorized"),
+                    "403": _response("Forbidden"),
+                    "404": _response("NotFound"),
+                },
+            },
+        },
+        f"/{segment}/{{{id_arg}}}/restore": {
+            "parameters": [{"name": id_arg, "in": "path", "required": True,
+                            "schema": {"type": "integer", "minimum": 1,
+                                       "maximum": 2**31 - 1}}],
+            "post": {
+                "operationId": f"restore{schema}",
+                "summary": f"Restore a deleted {singular}",
+                "description": "Undoes a delete; admins only (403 for others). A record that "
+                               "is not deleted is answered unchanged. No body.",
+                "tags": [segment],
+                "responses": {
+                    "200": _json(ref(schema), f"The restored {singular}."),
                     "400": _response("BadRequest"),
                     "401": _response("Unauthorized"),
                     "403": _response("Forbidden"),

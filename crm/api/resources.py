@@ -308,6 +308,7 @@ class Resource:
     # not change is a 403 for a change.
     can_view: Callable | None = None
     can_edit: Callable | None = None
+    restore: Callable | None = None  # restore(record, actor=...): undo a soft delete
 
     @property
     def endpoint(self):
@@ -321,6 +322,7 @@ ORGANISATIONS = Resource(
     create=organisation_services.create_organisation,
     update=organisation_services.update_organisation,
     delete=organisation_services.delete_organisation,
+    restore=organisation_services.restore_organisation,
     to_json=organisation_json,
     list_query=organisation_queries.organisation_list,
     filters={"kind": ("kind", choice_of(OrganisationKind)),
@@ -339,6 +341,7 @@ CONTACTS = Resource(
     create=contact_services.create_contact,
     update=contact_services.update_contact,
     delete=contact_services.delete_contact,
+    restore=contact_services.restore_contact,
     to_json=contact_json,
     list_query=contact_queries.contact_list,
     filters={"organisation": ("organisation_id", record_id_arg),
@@ -359,6 +362,7 @@ EVENTS = Resource(
     create=event_services.create_event,
     update=event_services.update_event,
     delete=event_services.delete_event,
+    restore=event_services.restore_event,
     to_json=event_json,
     list_query=event_queries.event_list,
     filters={"kind": ("kind", choice_of(EventKind)),
@@ -452,6 +456,17 @@ def update_response(resource, record_id):
     refuse_read_only(data, resource.read_only)
     check_shape(data, resource)
     resource.update(record, data, actor=current_actor(), expected_version=version, **options)
+    db.session.commit()
+    return jsonify(resource.to_json(record))
+
+
+@require(Permission.RESTORE_RECORDS)
+def restore_response(resource, record_id):
+    """Undo a soft delete (admins): 200 with the record; a record that is not deleted is
+    answered the same way, unchanged."""
+    arguments(set())
+    record = load(resource, record_id)
+    resource.restore(record, actor=current_actor())
     db.session.commit()
     return jsonify(resource.to_json(record))
 

@@ -7,7 +7,7 @@ from crm.api.activities import ACTIVITIES
 from crm.api.activities import update_response as activity_update_response
 from crm.api.leads import LEADS, pipeline_response, stage_response
 from crm.api.openapi import build_spec
-from crm.api.resources import CONTACTS, EVENTS, ORGANISATIONS, collection, item
+from crm.api.resources import CONTACTS, EVENTS, ORGANISATIONS, collection, item, restore_response
 from crm.auth import services as auth_services
 from crm.core.access import is_public, public
 from crm.core.errors import error_response
@@ -153,6 +153,34 @@ def activity(activity_id):
     if request.method == "PATCH":
         return activity_update_response(activity_id)
     return item(ACTIVITIES, activity_id)
+
+
+# Undoing a soft delete (admins), one rule per resource as above.
+
+
+@bp.post("/organisations/<id:organisation_id>/restore")
+def organisation_restore(organisation_id):
+    return restore_response(ORGANISATIONS, organisation_id)
+
+
+@bp.post("/contacts/<id:contact_id>/restore")
+def contact_restore(contact_id):
+    return restore_response(CONTACTS, contact_id)
+
+
+@bp.post("/events/<id:event_id>/restore")
+def event_restore(event_id):
+    return restore_response(EVENTS, event_id)
+
+
+@bp.post("/leads/<id:lead_id>/restore")
+def lead_restore(lead_id):
+    return restore_response(LEADS, lead_id)
+
+
+@bp.post("/activities/<id:activity_id>/restore")
+def activity_restore(activity_id):
+    return restore_response(ACTIVITIES, activity_id)
 
 
 @bp.get("/reports/pipeline")

@@ -9,7 +9,14 @@ from crm.auth import services as auth_services
 from crm.extensions import db
 from crm.organisations import services as organisation_services
 from tests.api.conftest import make_api
-from tests.factories import make_contact, make_event, make_organisation, make_user
+from tests.factories import (
+    make_activity,
+    make_contact,
+    make_event,
+    make_lead,
+    make_organisation,
+    make_user,
+)
 
 
 def names(body):
@@ -640,3 +647,23 @@ def test_the_cursor_is_opaque_and_continues_after_the_last_record_seen(api):
     db.session.commit()
     page = api.get(f"/api/v1/organisations?limit=1&cursor={cursor}").json
     assert [i["id"] for i in page["items"]] == [second.id] and page["next_cursor"] is None
+
+
+@pytest.mark.parametrize("segment", ["organisations", "contacts", "events", "leads",
+                                     "activities"])
+def test_an_admin_restores_a_deleted_record_through_the_api(app, spec, segment):
+    admin, member = make_api(app, spec, role="admin"), make_api(app, spec, role="member")
+    record = {"organisations": lambda: make_organisation(name="Weg und wieder da GmbH"),
+              "contacts": make_contact, "events": make_event,
+              "leads": lambda: make_lead(actor=admin.user),
+              "activities": lambda: make_activity(actor=admin.user)}[segment]()
+    db.session.commit()
+    url = f"/api/v1/{segment}/{record.id}"
+    assert admin.delete(url).status_code == 204
+    assert member.get(url).status_code == 404
+    assert member.post(url + "/restore").status_code == 403
+    restored = admin.post(url + "/restore")
+    assert restored.status_code == 200 and restored.json["id"] == record.id
+    assert member.get(url).status_code == 200
+    assert admin.post(url + "/restore").status_code == 200, "restoring again changes nothing"
+    assert admin.post(f"/api/v1/{segment}/999999/restore").status_code == 404

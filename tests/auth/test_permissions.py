@@ -45,6 +45,10 @@ def token_holders(status):
     return {"anonymous": 401, "member": status, "manager": status, "admin": status}
 
 
+def token_admins(status):
+    return {"anonymous": 401, "member": 403, "manager": 403, "admin": status}
+
+
 EXPECTED = {
     ("static", "GET"): everyone(200),
     ("core.healthz", "GET"): everyone(200),
@@ -141,6 +145,11 @@ EXPECTED = {
     ("events.attendee_remove", "POST"): signed_in(302),
     ("events.typeahead", "GET"): signed_in(200),
     ("api.me", "GET"): token_holders(200),
+    ("api.organisation_restore", "POST"): token_admins(200),
+    ("api.contact_restore", "POST"): token_admins(200),
+    ("api.event_restore", "POST"): token_admins(200),
+    ("api.lead_restore", "POST"): token_admins(200),
+    ("api.activity_restore", "POST"): token_admins(200),
     ("api.leads", "GET"): token_holders(200),
     ("api.leads", "POST"): token_holders(400),  # no JSON body
     ("api.lead", "GET"): token_holders(200),
@@ -215,7 +224,8 @@ def make_targets():
     db.session.commit()
     return {"user_id": user.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
-            "activity_id": activity.id, "request_id": data_request.id, "kind": "contact", "record_id": contact.id,
+            "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
+            "record_id": contact.id,
             "secret": "cal_not-a-real-secret", "filename": "css/app.css",
             "section": "results", "extension": "csv"}
 
