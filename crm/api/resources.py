@@ -23,7 +23,7 @@ from crm.contacts.models import CONTACT_LANGUAGES, Contact
 from crm.core.lists import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT_ARG
 from crm.core.routing import MAX_ID
 from crm.core.services import ServiceError, ValidationError
-from crm.core.validation import Checker
+from crm.core.validation import Checker, encodable
 from crm.events import queries as event_queries
 from crm.events import services as event_services
 from crm.events.models import Event, EventKind
@@ -181,17 +181,9 @@ def _field_with_lone_surrogate(data):
                 pending.extend(item.values())
             elif isinstance(item, list):
                 pending.extend(item)
-            elif isinstance(item, str) and not _encodable(item):
-                return key if _encodable(key) else key.encode("utf-8", "replace").decode()
+            elif isinstance(item, str) and not encodable(item):
+                return key if encodable(key) else key.encode("utf-8", "replace").decode()
     return None
-
-
-def _encodable(text):
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def refuse_read_only(data, names):

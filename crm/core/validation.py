@@ -52,7 +52,7 @@ class Checker:
             return None
         value = value.strip()
         if (_CONTROL.search(value) or (not multiline and ("\n" in value or "\r" in value))
-                or not _encodable(value)):
+                or not encodable(value)):
             self.fail(field, _l("This text contains characters that are not allowed."))
             return None
         if required and not value:
@@ -232,7 +232,7 @@ class Checker:
         return list(dict.fromkeys(ids))
 
 
-def _encodable(text):
+def encodable(text):
     """False for text that cannot be stored, such as a lone surrogate from broken input."""
     try:
         text.encode("utf-8")

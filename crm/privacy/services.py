@@ -1,9 +1,11 @@
 """Data protection actions on a person; each is recorded in the audit log."""
 
 import calendar
-from datetime import date
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.activities.models import Activity
@@ -30,6 +32,22 @@ def note_data_report(contact, *, actor, form):
     json): who looked at a person's whole record is itself something to account for."""
     record("contact.data_report", actor=actor, record=contact,
            changes={"form": [None, form]})
+
+
+def retention_years():
+    """How many quiet years bring a person up for review (`RETENTION_YEARS`, at least one)."""
+    return max(1, current_app.config["RETENTION_YEARS"])
+
+
+def retention_cutoff(today, years):
+    """The start of the same day `years` years before `today` (28 February for a 29th), in
+    the agency's time zone: who was last active before it comes up for review."""
+    try:
+        day = today.replace(year=today.year - years)
+    except ValueError:
+        day = today.replace(year=today.year - years, day=28)
+    return datetime.combine(day, time(0),
+                            tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def keep_contact(contact, *, actor, today):

@@ -2,10 +2,8 @@
 retention review of people gone quiet, and the register of data-subject requests."""
 
 import json
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import to_user_timezone
 from flask_login import current_user
@@ -80,10 +78,8 @@ def erase(contact_id):
 def retention():
     """The people without any activity, event or open lead for `RETENTION_YEARS` years, for an
     admin to keep or erase."""
-    years = _retention_years()
-    today = to_user_timezone(utcnow()).date()
-    cutoff = datetime.combine(_years_before(today, years), time(0),
-                              tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+    years = services.retention_years()
+    cutoff = services.retention_cutoff(to_user_timezone(utcnow()).date(), years)
     page, per_page = page_args()
     pagination = paginate(queries.retention_due(cutoff), page, per_page)
     return render_template(
@@ -105,20 +101,8 @@ def keep(contact_id):
         return redirect(url_for("privacy.retention")), 303
     db.session.commit()
     flash(_("“%(name)s” is kept and comes up again in %(years)s years.",
-            name=contact.display_name, years=_retention_years()), "success")
+            name=contact.display_name, years=services.retention_years()), "success")
     return redirect(url_for("privacy.retention"))
-
-
-def _retention_years():
-    return max(1, current_app.config["RETENTION_YEARS"])
-
-
-def _years_before(day, years):
-    """The same day `years` years earlier (28 February for a 29 February)."""
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 @bp.route("/privacy/requests", methods=["GET", "POST"])

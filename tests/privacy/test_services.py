@@ -201,3 +201,13 @@ def test_answering_a_request_records_who_and_when_once(app):
     actions = db.session.scalars(sa.select(AuditEntry.action).where(
         AuditEntry.record_type == "data_requests")).all()
     assert actions == ["data_request.create", "data_request.done"]
+
+
+@pytest.mark.parametrize(("today", "years", "cutoff"), [
+    (date(2026, 12, 3), 3, "2023-12-03T00:00:00+01:00"),
+    (date(2028, 2, 29), 3, "2025-02-28T00:00:00+01:00"),
+    (date(2026, 7, 1), 1, "2025-07-01T00:00:00+02:00"),
+])
+def test_the_retention_cutoff_is_the_start_of_that_day_years_ago_in_germany(app, today, years,
+                                                                            cutoff):
+    assert services.retention_cutoff(today, years).isoformat() == cutoff
