@@ -19,7 +19,7 @@ from crm.auth.services import load_session_user
 from crm.auth.views import bp as auth_bp
 from crm.contacts.views import bp as contacts_bp
 from crm.core import cli as core_cli
-from crm.core.database import configure_engine
+from crm.core.database import configure_engine, end_session
 from crm.core.errors import register_error_handlers
 from crm.core.i18n import N_, select_locale, select_timezone
 from crm.core.routing import IdConverter
@@ -63,6 +63,7 @@ def register_extensions(app):
     db.init_app(app)
     with app.app_context():
         configure_engine(db.engine)
+    app.teardown_appcontext(end_session)  # runs before Flask-SQLAlchemy's own (reverse order)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)

@@ -25,11 +25,14 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 ON_POSTGRES = bool(TEST_DATABASE_URL)
 
 
-def only_on(database):
-    """Skip marker for a test that makes sense on one database only (the reason says which)."""
+def only_on(database, why=None):
+    """Skip marker for a test that makes sense on one database only (the reason says which,
+    and `why`)."""
     if database == "sqlite":
-        return pytest.mark.skipif(ON_POSTGRES, reason="only on SQLite: checks SQLite's own settings")
-    return pytest.mark.skipif(not ON_POSTGRES, reason="only on PostgreSQL: set TEST_DATABASE_URL")
+        why = why or "checks SQLite's own settings"
+        return pytest.mark.skipif(ON_POSTGRES, reason=f"only on SQLite: {why}")
+    why = why or "set TEST_DATABASE_URL"
+    return pytest.mark.skipif(not ON_POSTGRES, reason=f"only on PostgreSQL: {why}")
 
 
 def base_config(database_url, **overrides):

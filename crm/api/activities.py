@@ -7,7 +7,7 @@ author, managers and admins change and delete it; anyone who sees a follow-up ma
 or open it again (`done`). The list is paged by id, like every other list of the API.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import abort, jsonify
@@ -23,6 +23,7 @@ from crm.api.resources import (
     arguments,
     check_shape,
     choice_of,
+    committed_json,
     day_arg,
     flag_arg,
     read_body,
@@ -43,7 +44,6 @@ from crm.contacts import services as contact_services
 from crm.core.services import NotFoundError, ValidationError, check_fields, check_version
 from crm.core.validation import Checker
 from crm.events import services as event_services
-from crm.extensions import db
 from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
 
@@ -65,12 +65,12 @@ def activity_json(activity):
         **record_fields(activity),
         "kind": activity.kind,
         "body": activity.body,
-        "occurred_at": activity.occurred_at.isoformat(),
+        "occurred_at": activity.occurred_at.astimezone(UTC).isoformat(),
         "author_id": activity.author_id,
         **{field: getattr(activity, field) for field in SUBJECT_FIELDS},
         "due_on": activity.due_on.isoformat() if activity.due_on else None,
         "assignee_id": activity.assignee_id,
-        "done_at": activity.done_at.isoformat() if activity.done_at else None,
+        "done_at": activity.done_at.astimezone(UTC).isoformat() if activity.done_at else None,
         "done_by_id": activity.done_by_id,
     }
 
@@ -238,5 +238,4 @@ def update_response(activity_id):
     refuse_read_only(data, (*ACTIVITY_READ_ONLY, *SUBJECT_FIELDS))
     check_shape(data, ACTIVITIES)
     _update(activity, data, actor=actor, expected_version=version)
-    db.session.commit()
-    return jsonify(activity_json(activity))
+    return jsonify(committed_json(activity_json, activity))

@@ -15,6 +15,7 @@ from crm.api.resources import (
     Resource,
     arguments,
     choice_of,
+    committed_json,
     country_arg,
     day_arg,
     flag_arg,
@@ -117,8 +118,7 @@ def stage_response(lead_id):
         lead_services.change_status(lead, data["status"], actor=actor,
                                     reason=data.get("lost_reason"),
                                     closed_on=data.get("closed_on"), lost_to=data.get("lost_to"))
-    db.session.commit()
-    return jsonify(lead_json(lead))
+    return jsonify(committed_json(lead_json, lead))
 
 
 def _check_move(data):

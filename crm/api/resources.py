@@ -417,6 +417,18 @@ def list_response(resource):
                     "next_cursor": next_cursor})
 
 
+def committed_json(to_json, record):
+    """`to_json(record)`, read back from the database before the commit (as it will be
+    stored: lists in their order, times in UTC): once the change is saved, the answer needs
+    nothing more from the database, so every saved write is answered with success, and a
+    commit that fails (the database gone) is a 503 with nothing saved."""
+    db.session.flush()
+    db.session.expire(record)
+    body = to_json(record)
+    db.session.commit()
+    return body
+
+
 @require(Permission.EDIT_RECORDS)
 def create_response(resource):
     options = _write_options(resource, arguments(
@@ -425,8 +437,7 @@ def create_response(resource):
     refuse_read_only(data, resource.read_only)
     check_shape(data, resource)
     record = resource.create(data, actor=current_actor(), **options)
-    db.session.commit()
-    response = jsonify(resource.to_json(record))
+    response = jsonify(committed_json(resource.to_json, record))
     response.status_code = 201
     response.headers["Location"] = url_for(resource.endpoint, **{resource.id_arg: record.id})
     return response
@@ -448,8 +459,7 @@ def update_response(resource, record_id):
     refuse_read_only(data, resource.read_only)
     check_shape(data, resource)
     resource.update(record, data, actor=current_actor(), expected_version=version, **options)
-    db.session.commit()
-    return jsonify(resource.to_json(record))
+    return jsonify(committed_json(resource.to_json, record))
 
 
 @require(Permission.RESTORE_RECORDS)
@@ -459,8 +469,7 @@ def restore_response(resource, record_id):
     arguments(set())
     record = load(resource, record_id)
     resource.restore(record, actor=current_actor())
-    db.session.commit()
-    return jsonify(resource.to_json(record))
+    return jsonify(committed_json(resource.to_json, record))
 
 
 @require(Permission.EDIT_RECORDS)

@@ -111,6 +111,11 @@ RECORD_TYPE_LABELS = {
 }
 
 
+# Keys of `changes` that point to a record the entry is also about (the person an attendee
+# entry names, found again by erasure), not shown on the page: the text beside them is.
+REFERENCE_FIELDS = frozenset({"attendee_id"})
+
+
 class AuditEntry(db.Model):
     """One change or security event, with the fields it changed (before and after)."""
 
@@ -145,4 +150,5 @@ class AuditEntry(db.Model):
     def labelled_changes(self):
         """The changes as `(field label, before, after)`, for the page."""
         return [(str(FIELD_LABELS.get(field, field)), before, after)
-                for field, (before, after) in (self.changes or {}).items()]
+                for field, (before, after) in (self.changes or {}).items()
+                if field not in REFERENCE_FIELDS]

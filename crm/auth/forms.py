@@ -7,6 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Leng
 from wtforms.widgets import HiddenInput
 
 from crm.auth.models import Language, Role
+from crm.core.forms import OpenedAtMixin
 
 
 class LoginForm(FlaskForm):
@@ -47,7 +48,7 @@ class UserForm(FlaskForm):
     language = SelectField(_l("Language"), choices=Language.choices, validators=[DataRequired()])
 
 
-class UserEditForm(UserForm):
+class UserEditForm(OpenedAtMixin, UserForm):
     """The account form with the version the admin started from, to catch concurrent edits."""
 
     version = IntegerField(widget=HiddenInput(), validators=[InputRequired(

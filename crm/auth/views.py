@@ -27,9 +27,9 @@ from crm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, UserEdit
 from crm.auth.models import ApiToken, Role, User
 from crm.auth.permissions import Permission, can_revoke_token, public, require
 from crm.core.access import is_public
-from crm.core.forms import apply_errors, is_safe_redirect
+from crm.core.forms import apply_errors, is_safe_redirect, run_service
 from crm.core.lists import choice_arg, page_args, paginate, sort_arg, text_arg
-from crm.core.services import ConflictError, ValidationError
+from crm.core.services import ValidationError
 from crm.extensions import db, limiter, login_manager
 
 bp = Blueprint("auth", __name__)
@@ -255,26 +255,18 @@ def user_detail(user_id, error=None, status=200):
 def user_edit(user_id):
     user = db.get_or_404(User, user_id)
     form = UserEditForm(obj=user)
+    status = 200
     if form.validate_on_submit():
-        try:
-            services.update_user(
-                user, actor=current_user, expected_version=form.version.data,
-                email=form.email.data, name=form.name.data, role=form.role.data,
-                language=form.language.data,
-            )
-        except ConflictError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-            form.form_errors.append(str(error.message))
-            return render_template("auth/user_form.html", form=form, user=user), 409
-        except ValidationError as error:
-            db.session.rollback()
-            apply_errors(form, error)
-        else:
+        _updated, status = run_service(form, lambda: services.update_user(
+            user, actor=current_user, expected_version=form.version.data,
+            email=form.email.data, name=form.name.data, role=form.role.data,
+            language=form.language.data), record=user)
+        if status is None:
             db.session.commit()
             flash(_("The changes have been saved."), "success")
             return redirect(url_for("auth.user_detail", user_id=user.id))
-    status = 422 if form.is_submitted() else 200
+    elif form.is_submitted():
+        status = 422
     return render_template("auth/user_form.html", form=form, user=user), status
 
 

@@ -4,6 +4,7 @@ The API's error format is `{"error": {"code": ..., "message": ..., "fields": {..
 """
 
 import logging
+import sqlite3
 
 from flask import current_app, g, jsonify, render_template, request
 from flask_babel import format_decimal
@@ -52,6 +53,8 @@ MESSAGES = {
     503: (_l("Temporarily unavailable"), _l("The database cannot be reached right now. Please "
                                             "try again in a moment.")),
 }
+DISK_FULL_MESSAGE = _l("The server's storage is full, so nothing was saved. Please tell the "
+                       "administrator; reading goes on as before.")
 OTHER_CLIENT_ERROR = (_l("Request not possible"), _l("This request cannot be answered. Please "
                                                      "check the address and try again."))
 CSRF_MESSAGE = (_l("Form expired"), _l("The form was open too long, or you logged in again in "
@@ -150,15 +153,35 @@ def handle_bad_data(error):
 def handle_database_error(error):
     """The database is down or unreachable: 503 for the client, the details in the log."""
     log.error("database error on %s %s: %s", request.method, request.path, error)
-    db.session.rollback()
-    g.database_failed = True
-    return render_error(503, *MESSAGES[503])
+    leave_the_database_alone()
+    title, message = MESSAGES[503]
+    return render_error(503, title, DISK_FULL_MESSAGE if disk_full(error) else message)
+
+
+def disk_full(error):
+    """Whether the database refused a write because its disk is full (SQLite's SQLITE_FULL,
+    PostgreSQL's disk_full)."""
+    original = getattr(error, "orig", None)
+    return (getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+            or getattr(original, "sqlstate", None) == "53100")
 
 
 def handle_server_error(error):
     original = getattr(error, "original_exception", None)
     if isinstance(original, DBAPIError):
         return handle_database_error(original)
-    db.session.rollback()
-    g.database_failed = True  # the page must not depend on the database that may have failed
+    leave_the_database_alone()  # the page must not depend on the database that may have failed
     return render_error(500, *MESSAGES[500])
+
+
+def leave_the_database_alone():
+    """Nothing more in this request asks the database: the transaction is rolled back, and a
+    user who could not be loaded is anonymous for the error page (the page would otherwise
+    try to load them again, fail again, and turn a 503 into a 500)."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()  # the connection itself is gone: drop it without asking it
+    g.database_failed = True
+    if "_login_user" not in g:
+        g._login_user = current_app.login_manager.anonymous_user()

@@ -63,17 +63,23 @@ class RecordForm(FlaskForm):
         return {name: field.data for name, field in self._fields.items() if name not in skip}
 
 
-class EditForm(RecordForm):
-    """A record's edit form: also when it was opened, to show what others saved since."""
+class OpenedAtMixin:
+    """For an edit form: when it was opened, so that a conflict can show what others saved
+    since (see `run_service`). Put it before the form class it joins."""
 
-    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(
-        message=_l("The form is incomplete. Reload the page and make your changes again."))])
     loaded_at = StringField(widget=HiddenInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.is_submitted():
             self.loaded_at.data = utcnow().isoformat()
+
+
+class EditForm(OpenedAtMixin, RecordForm):
+    """A record's edit form: also when it was opened, to show what others saved since."""
+
+    version = IntegerField(widget=HiddenInput(), validators=[InputRequired(
+        message=_l("The form is incomplete. Reload the page and make your changes again."))])
 
 
 def run_service(form, call, record=None):

@@ -1,5 +1,6 @@
 """Which language and time zone a request is answered in."""
 
+import sqlalchemy as sa
 from flask import current_app, g, has_request_context, session
 from flask_login import current_user
 
@@ -17,11 +18,20 @@ def select_locale():
     if getattr(user, "is_anonymous", False):
         user = None
     if user is not None:
-        return user.language
+        language = _loaded_language(user) if g.get("database_failed") else user.language
+        if language:
+            return language
     chosen = session.get("language")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _loaded_language(user):
+    """The user's language if it is at hand, without asking the database (after a rollback
+    the user's attributes are expired, and loading them again would fail once more)."""
+    state = sa.inspect(user, raiseerr=False)
+    return state.dict.get("language") if state is not None else None
 
 
 def N_(text):

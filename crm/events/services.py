@@ -101,10 +101,12 @@ def set_attendance(event, contact, status, *, actor):
                                 created_by_id=getattr(actor, "id", None))
         db.session.add(attendance)
         record("event.attendee_add", actor=actor, record=event,
-               changes={"attendee": (None, f"{contact} ({status})")})
+               changes={"attendee": (None, f"{contact} ({status})"),
+                        "attendee_id": (None, contact.id)})
     elif attendance.status != status:
         record("event.attendee_update", actor=actor, record=event,
-               changes={"attendee": (f"{contact} ({attendance.status})", f"{contact} ({status})")})
+               changes={"attendee": (f"{contact} ({attendance.status})", f"{contact} ({status})"),
+                        "attendee_id": (contact.id, contact.id)})
         attendance.status = status
     touch(event)  # an API client holding the old attendee list must not overwrite this one
     db.session.flush()
@@ -117,7 +119,8 @@ def remove_attendance(event, contact, *, actor):
     if attendance is not None:
         db.session.delete(attendance)
         record("event.attendee_remove", actor=actor, record=event,
-               changes={"attendee": (f"{contact} ({attendance.status})", None)})
+               changes={"attendee": (f"{contact} ({attendance.status})", None),
+                        "attendee_id": (contact.id, None)})
         touch(event)
         db.session.flush()
 

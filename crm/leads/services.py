@@ -412,8 +412,10 @@ def _check_references(check, clean, lead):
         check.fail("team_member_ids", _l("Choose team members of the agency."))
     added = set(clean["contact_ids"]) - set(before.get("contact_ids", []))
     if added and "contact_ids" not in check.errors and db.session.scalar(
-            sa.select(sa.func.count(Contact.id)).where(Contact.id.in_(added),
-                                                       Contact.deleted_at.is_(None))) != len(added):
+            sa.select(sa.func.count(Contact.id)).where(
+                Contact.id.in_(added), Contact.deleted_at.is_(None),
+                Contact.erased_at.is_(None))) != len(added):
+        # An erased person (Art. 17) stays erased: they are not put on a lead again.
         check.fail("contact_ids", _l("Choose existing contacts."))
 
 

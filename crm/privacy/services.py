@@ -113,18 +113,36 @@ def _scrub_audit(contact_id, activity_ids, names):
     db.session.execute(sa.update(AuditEntry).where(about)
                        .values(record_label=None, changes=None)
                        .execution_options(synchronize_session=False))
-    # Attendee entries of the person's events name them in their text ("Kim (met)").
+    # Attendee entries name the person in their text ("Kim (met)"). They carry the person's id
+    # (`attendee_id`), also when the person has left the event since; older entries are found
+    # by the events the person attends and their name.
     events = sa.select(Attendance.event_id).where(Attendance.contact_id == contact_id)
+    by_id = sa.or_(*(AuditEntry.changes[("attendee_id", side)].as_integer() == contact_id
+                     for side in (0, 1)))
     erased = str(ERASED_NAME)
     for entry in db.session.scalars(sa.select(AuditEntry).where(
             AuditEntry.action.in_(ATTENDEE_ACTIONS), AuditEntry.record_type == "events",
-            AuditEntry.record_id.in_(events))):
+            sa.or_(by_id, AuditEntry.record_id.in_(events)))):
         changes = entry.changes or {}
         values = changes.get("attendee") or []
-        if not any(_names_person(value, names) for value in values):
+        ids = changes.get("attendee_id")
+        if ids is not None:
+            if contact_id not in ids:
+                continue
+            renamed = [_status_of_erased(value, erased) for value in values]
+        elif any(_names_person(value, names) for value in values):
+            renamed = [_renamed(value, names, erased) for value in values]
+        else:
             continue
-        entry.changes = {**changes, "attendee": [
-            _renamed(value, names, erased) for value in values]}
+        entry.changes = {**changes, "attendee": renamed}
+
+
+def _status_of_erased(value, erased):
+    """ "Kim Min-jung (met)" as "<erased person> (met)"; the status stays, the name goes."""
+    if not isinstance(value, str):
+        return value
+    status = value.rfind(" (")
+    return erased + (value[status:] if status >= 0 else "")
 
 
 def _names_person(value, names):

@@ -1,22 +1,15 @@
 """Fixtures for the activities tests: a real SMTP server that keeps what it receives."""
 
 import email
-import socket
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from crm.extensions import db
+from tests.servers import free_port
 
 HOST = "127.0.0.1"
-
-
-def free_port():
-    """A TCP port on 127.0.0.1 that nothing listens on (at this moment)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 class Mailbox:

@@ -19,8 +19,8 @@ from crm.contacts import services as contact_services
 from crm.core.models import utcnow
 from crm.extensions import db
 from crm.leads import services as lead_services
-from tests.activities.conftest import free_port
 from tests.factories import make_activity, make_contact, make_lead, make_user
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 FLASK = ROOT / ".venv" / "bin" / "flask"

@@ -1,4 +1,5 @@
 import re
+import time
 
 import pytest
 import sqlalchemy as sa
@@ -142,15 +143,28 @@ def test_admin_changes_role_and_name(login):
     assert (user.role, user.name) == ("manager", "Jonas Weber-Schäfer")
 
 
-def test_editing_on_top_of_someone_elses_change_is_a_conflict(login):
+def test_editing_on_top_of_someone_elses_change_shows_it_and_lets_the_admin_decide(login):
+    """The admin who saves a form opened before another admin's change sees what that change
+    was, keeps their own entries, and replaces it only by saving again."""
     _, client = login("admin")
     user = make_user(name="Original")
-    stale = edit_form(user)
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    loaded_at = re.search(r'name="loaded_at" type="hidden" value="([^"]+)"', page).group(1)
+    stale = {**edit_form(user), "loaded_at": loaded_at}
+    time.sleep(0.01)  # the other change comes after the form was opened
     client.post(f"/admin/users/{user.id}/edit", data=edit_form(user, name="First"))
     response = client.post(f"/admin/users/{user.id}/edit", data={**stale, "name": "Second"})
+    html = response.get_data(as_text=True)
     assert response.status_code == 409
-    assert "inzwischen geändert" in response.get_data(as_text=True)
+    assert "nachdem Sie das Formular geöffnet haben" in html
+    assert "Original → First" in html
+    assert 'value="Second"' in html
     assert fresh(user).name == "First"
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', html).group(1)
+    again = client.post(f"/admin/users/{user.id}/edit",
+                        data={**stale, "name": "Second", "version": version})
+    assert again.status_code == 302
+    assert fresh(user).name == "Second"
 
 
 @pytest.mark.parametrize("version", [None, "", "abc", "1.5"])

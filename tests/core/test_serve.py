@@ -1,75 +1,27 @@
 """The production server: gunicorn with gunicorn.conf.py, several workers, the real app."""
 
 import http.cookiejar
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 
 from tests.factories import DEFAULT_PASSWORD, make_user
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextmanager
-def running_gunicorn(app, workers=2, **settings):
-    """gunicorn with `gunicorn.conf.py` on a free port, against the test's database; `settings`
-    are further environment variables. Yields the base address."""
-    port = free_port()
-    env = {**os.environ, "SECRET_KEY": "gunicorn-test-key", "PASSWORD_HASH_PROFILE": "CHEAPEST",
-           "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-           "WEB_CONCURRENCY": str(workers), "GUNICORN_BIND": f"127.0.0.1:{port}",
-           "GUNICORN_ACCESS_LOG": "/dev/null", **settings}
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--config", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except (urllib.error.URLError, ConnectionError):
-                time.sleep(0.1)
-        else:
-            raise AssertionError("gunicorn did not start:\n" + process.stdout.read())
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
+from tests.servers import running_gunicorn, signed_in
 
 
 @pytest.fixture
 def gunicorn(app):
-    with running_gunicorn(app) as base:
-        yield base
+    with running_gunicorn(app) as server:
+        yield server.base
 
 
 def test_gunicorn_with_two_workers_serves_logins_and_pages(gunicorn):
     user = make_user(name="Lea Schäfer")
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-    page = opener.open(gunicorn + "/login").read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"csrf_token": token, "email": user.email,
-                                   "password": DEFAULT_PASSWORD}).encode()
-    home = opener.open(gunicorn + "/login", data=data).read().decode()
+    opener, home = signed_in(gunicorn, user.email, DEFAULT_PASSWORD)
     assert "Willkommen, Lea Schäfer" in home
 
     def fetch(_):
@@ -107,8 +59,8 @@ def test_login_throttling_holds_across_three_workers(app):
     up to fifteen through)."""
     user = make_user()
     with running_gunicorn(app, workers=3, RATELIMIT_ENABLED="1",
-                          LOGIN_RATE_LIMIT="5 per minute") as base:
-        statuses = login_attempts(base, user.email, 12)
+                          LOGIN_RATE_LIMIT="5 per minute") as server:
+        statuses = login_attempts(server.base, user.email, 12)
     assert statuses == [401] * 5 + [429] * 7
 
 
@@ -119,9 +71,10 @@ def test_an_account_is_throttled_from_any_address_and_unknown_ones_alike(app):
     with running_gunicorn(app, workers=2, RATELIMIT_ENABLED="1", PROXY_COUNT="1",
                           LOGIN_RATE_LIMIT="100 per minute",
                           LOGIN_ACCOUNT_RATE_LIMIT="4 per hour",
-                          TRUSTED_HOSTS="127.0.0.1") as base:
-        known = login_attempts(base, user.email, 6, forwarded_for="203.0.113")
-        unknown = login_attempts(base, "niemand@lotse.example", 6, forwarded_for="198.51.100")
-        other = login_attempts(base, make_user().email, 1, forwarded_for="192.0.2")
+                          TRUSTED_HOSTS="127.0.0.1") as server:
+        known = login_attempts(server.base, user.email, 6, forwarded_for="203.0.113")
+        unknown = login_attempts(server.base, "niemand@lotse.example", 6,
+                                 forwarded_for="198.51.100")
+        other = login_attempts(server.base, make_user().email, 1, forwarded_for="192.0.2")
     assert known == unknown == [401] * 4 + [429] * 2
     assert other == [401], "another account is not held up"

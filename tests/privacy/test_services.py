@@ -16,6 +16,7 @@ from crm.core.services import ValidationError
 from crm.events import services as event_services
 from crm.events.models import Attendance
 from crm.extensions import db
+from crm.leads.models import lead_contacts
 from crm.privacy import services
 from crm.privacy.models import DataRequest
 from tests.factories import (
@@ -101,6 +102,29 @@ def test_erasure_removes_the_persons_data_everywhere_and_keeps_the_counts(person
         [None, "Gelöschte Person (invited)"], ["Gelöschte Person (invited)", "Gelöschte Person (met)"]]
 
 
+def test_erasure_finds_the_person_in_events_they_left_and_spares_namesakes(person):
+    """Attendee entries carry the person's id: an event the person was taken off before the
+    erasure loses their name too, while another person of the same name keeps theirs."""
+    contact, _event, _lead, lea = person
+    left = make_event(name="Investorenseminar Boston")
+    event_services.set_attendance(left, contact, "invited", actor=lea)
+    event_services.remove_attendance(left, contact, actor=lea)
+    namesake = make_contact(first_name="민정", last_name="김", latin_name="Kim Min-jung")
+    event_services.set_attendance(left, namesake, "met", actor=lea)
+    db.session.commit()
+    services.erase_contact(contact, actor=make_user(role="admin"), confirmed=True)
+    db.session.commit()
+    db.session.expire_all()
+    entries = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action.like("event.attendee%"), AuditEntry.record_id == left.id)
+        .order_by(AuditEntry.id)).all()
+    assert [e.changes["attendee"] for e in entries] == [
+        [None, "Gelöschte Person (invited)"], ["Gelöschte Person (invited)", None],
+        [None, f"{namesake} (met)"]]
+    assert [e.labelled_changes() for e in entries][-1] == [
+        ("Teilnehmer", None, f"{namesake} (met)")]
+
+
 def test_every_personal_field_of_a_contact_is_erased():
     """A column added to contacts must be erased, or be named here as one that is kept."""
     columns = {column.key for column in Contact.__table__.columns}
@@ -142,7 +166,7 @@ def test_erasure_needs_confirmation_and_happens_once(person):
 
 
 def test_an_erased_person_cannot_be_filled_in_again(person):
-    contact, event, _lead, lea = person
+    contact, event, lead, lea = person
     services.erase_contact(contact, actor=make_user(role="admin"), confirmed=True)
     db.session.commit()
     attempts = [
@@ -151,6 +175,7 @@ def test_an_erased_person_cannot_be_filled_in_again(person):
         lambda: activity_services.create_activity(body="Neue Notiz", actor=lea, contact=contact),
         lambda: event_services.set_attendance(make_event(), contact, "met", actor=lea),
         lambda: event_services.set_attendance(event, contact, "attended", actor=lea),
+        lambda: make_lead(actor=lea, title="Neues Projekt", contact_ids=[contact.id]),
     ]
     for attempt in attempts:
         with pytest.raises(ValidationError):
@@ -159,6 +184,8 @@ def test_an_erased_person_cannot_be_filled_in_again(person):
     assert db.session.get(Contact, contact.id).email is None
     assert db.session.scalar(sa.select(sa.func.count(Activity.id)).where(
         Activity.contact_id == contact.id)) == 1
+    assert db.session.scalars(sa.select(lead_contacts.c.lead_id).where(
+        lead_contacts.c.contact_id == contact.id)).all() == [lead.id]
 
 
 @pytest.mark.parametrize(("received", "due"), [

@@ -223,6 +223,31 @@ def test_the_retention_review_lists_people_quiet_for_years_to_keep_or_erase(logi
     assert (entry.actor_id, entry.record_id) == (admin.id, silent.id)
 
 
+def test_people_deleted_long_ago_come_up_for_review_to_be_erased(login):
+    """A deleted person's data is still held (the deletion can be undone): once quiet for the
+    period, they are in the review, marked deleted, to be erased (not kept); erasing works."""
+    admin, client = login("admin")
+    gone = make_contact(first_name="Längst", last_name="Gelöscht")
+    contact_services.delete_contact(gone, actor=admin)
+    quiet(gone, years_ago=5)
+    lately = make_contact(first_name="Neulich", last_name="Gelöscht")
+    quiet(lately, years_ago=5)
+    contact_services.delete_contact(lately, actor=admin)  # deleted this week
+    db.session.commit()
+    html = client.get("/privacy/retention").get_data(as_text=True)
+    rows = re.findall(r'<th scope="row" class="fw-normal"><a href="/contacts/\d+">([^<]+)</a>'
+                      r' <span class="badge text-bg-secondary">gelöscht</span>', html)
+    assert rows == ["Längst Gelöscht"]
+    assert "Neulich" not in html
+    assert f"/contacts/{gone.id}/keep" not in html
+    assert client.post(f"/contacts/{gone.id}/keep").status_code == 404
+    response = client.post(f"/contacts/{gone.id}/erase", data={"confirm": "y"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Contact, gone.id).erased_at is not None
+    assert "Gelöscht" not in client.get("/privacy/retention").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("role", ["member", "manager"])
 def test_only_admins_review_retention(login, role):
     _, client = login(role)
