@@ -74,21 +74,28 @@ def _serve(app, workers, settings, log, path):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Gunicorn(f"http://127.0.0.1:{port}", process, path)
     try:
-        for _ in range(100):
+        deadline = time.monotonic() + 60
+        while True:
             try:
                 urllib.request.urlopen(server.base + "/healthz", timeout=1)
                 break
             except (urllib.error.URLError, ConnectionError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("gunicorn did not start:\n" + server.output()) from None
                 time.sleep(0.1)
-        else:
-            process.terminate()
-            process.wait(timeout=30)
-            raise AssertionError("gunicorn did not start:\n" + server.output())
         yield server
     finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
+        _stop(process)
+
+
+def _stop(process):
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=40)  # longer than gunicorn's graceful timeout
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def signed_in(base, email, password):
@@ -104,7 +111,8 @@ def signed_in(base, email, password):
 
 
 def _postgresql_bindir():
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                   key=lambda path: int(Path(path).parts[4]) if Path(path).parts[4].isdigit() else 0)
     if found:
         return Path(found[-1]).parent
     initdb = shutil.which("initdb")

@@ -418,10 +418,10 @@ def list_response(resource):
 
 
 def committed_json(to_json, record):
-    """`to_json(record)`, read back from the database before the commit (as it will be
-    stored: lists in their order, times in UTC): once the change is saved, the answer needs
-    nothing more from the database, so every saved write is answered with success, and a
-    commit that fails (the database gone) is a 503 with nothing saved."""
+    """Commit, and return `to_json(record)` as read back from the database just before."""
+    # Once the change is saved, the answer needs nothing more from the database (use the
+    # body's id, not the expired record's): every saved write is answered with success, and a
+    # commit that fails (the database gone) is a 503 with nothing saved.
     db.session.flush()
     db.session.expire(record)
     body = to_json(record)
@@ -437,9 +437,10 @@ def create_response(resource):
     refuse_read_only(data, resource.read_only)
     check_shape(data, resource)
     record = resource.create(data, actor=current_actor(), **options)
-    response = jsonify(committed_json(resource.to_json, record))
+    body = committed_json(resource.to_json, record)
+    response = jsonify(body)
     response.status_code = 201
-    response.headers["Location"] = url_for(resource.endpoint, **{resource.id_arg: record.id})
+    response.headers["Location"] = url_for(resource.endpoint, **{resource.id_arg: body["id"]})
     return response
 
 

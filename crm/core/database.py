@@ -1,4 +1,5 @@
-"""How Lotse talks to its database: SQLite settings, and no connection shared across a fork."""
+"""How Lotse talks to its database: SQLite settings, no connection shared across a fork, and
+sessions that end cleanly when the database has gone away."""
 
 import logging
 import os
@@ -49,11 +50,12 @@ def _refuse_foreign_pid(_dbapi_connection, record, proxy):
 
 
 def end_session(_error=None):
-    """End the request's database session. If the database dropped the connection after the
-    request's last query (a restart), the answer is already made: the connection is thrown
-    away and the answer still goes out, instead of a 500 for work that was done."""
+    """End the request's database session, even when its connection is gone."""
+    # A database restart may drop the connection after the request's last query: the answer
+    # is made already, so the connection is thrown away and the answer still goes out.
     try:
         db.session.remove()
     except exc.DBAPIError as error:
         log.warning("database connection lost at the end of a request: %s", error)
+        db.session().invalidate()
         db.session.registry.clear()

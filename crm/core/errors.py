@@ -7,7 +7,7 @@ import logging
 import sqlite3
 
 from flask import current_app, g, jsonify, render_template, request
-from flask_babel import format_decimal
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -153,16 +153,16 @@ def handle_bad_data(error):
 def handle_database_error(error):
     """The database is down or unreachable: 503 for the client, the details in the log."""
     log.error("database error on %s %s: %s", request.method, request.path, error)
-    leave_the_database_alone()
+    abandon_failed_database()
     title, message = MESSAGES[503]
     return render_error(503, title, DISK_FULL_MESSAGE if disk_full(error) else message)
 
 
 def disk_full(error):
-    """Whether the database refused a write because its disk is full (SQLite's SQLITE_FULL,
-    PostgreSQL's disk_full)."""
+    """Whether the database refused a write for a full disk (SQLite, PostgreSQL)."""
     original = getattr(error, "orig", None)
-    return (getattr(original, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    code = getattr(original, "sqlite_errorcode", None)
+    return ((code is not None and code & 0xFF == sqlite3.SQLITE_FULL)
             or getattr(original, "sqlstate", None) == "53100")
 
 
@@ -170,18 +170,20 @@ def handle_server_error(error):
     original = getattr(error, "original_exception", None)
     if isinstance(original, DBAPIError):
         return handle_database_error(original)
-    leave_the_database_alone()  # the page must not depend on the database that may have failed
+    abandon_failed_database()  # the page must not depend on the database that may have failed
     return render_error(500, *MESSAGES[500])
 
 
-def leave_the_database_alone():
-    """Nothing more in this request asks the database: the transaction is rolled back, and a
-    user who could not be loaded is anonymous for the error page (the page would otherwise
-    try to load them again, fail again, and turn a 503 into a 500)."""
+def abandon_failed_database():
+    """Roll back, and make sure that nothing more in this request asks the database."""
+    g.database_failed = True
+    # An error page would load a user that could not be loaded once more, fail again, and
+    # turn a 503 into a 500: it gets an anonymous one (Flask-Login keeps the request's user
+    # in `g._login_user`; pinned in requirements.txt).
+    if "_login_user" not in g:
+        g._login_user = current_app.login_manager.anonymous_user()
+    get_locale()  # the user's language, read while their data is still loaded (and kept)
     try:
         db.session.rollback()
     except DBAPIError:
-        db.session.invalidate()  # the connection itself is gone: drop it without asking it
-    g.database_failed = True
-    if "_login_user" not in g:
-        g._login_user = current_app.login_manager.anonymous_user()
+        db.session().invalidate()  # the connection itself is gone: drop it without asking it

@@ -28,8 +28,7 @@ def select_locale():
 
 
 def _loaded_language(user):
-    """The user's language if it is at hand, without asking the database (after a rollback
-    the user's attributes are expired, and loading them again would fail once more)."""
+    """The user's language if it is loaded already, without asking the database."""
     state = sa.inspect(user, raiseerr=False)
     return state.dict.get("language") if state is not None else None
 

@@ -67,8 +67,9 @@ def retention_due(cutoff):
     """The people to review: recorded and last changed before `cutoff` (a moment), without
     any activity on them, any event attended or any open lead since, and not kept by a review
     since; longest quiet first. People deleted (not erased) before `cutoff` are among them:
-    a deletion can be undone, so their data is still held until it is erased. One select, and one for the organisations of the page's rows
-    (`last_activities` adds when each was last active)."""
+    a deletion can be undone, so their data is still held until it is erased. One select, and
+    one for the organisations of the page's rows (`last_activities` adds when each was last
+    active)."""
     last = (sa.select(sa.func.max(Activity.occurred_at))
             .where(Activity.contact_id == Contact.id, Activity.deleted_at.is_(None))
             .correlate(Contact).scalar_subquery())
@@ -81,7 +82,8 @@ def retention_due(cutoff):
                  .where(lead_contacts.c.contact_id == Contact.id, Lead.deleted_at.is_(None),
                         Lead.status.in_(OPEN_STATUSES)))
     return (sa.select(Contact)
-            .where(Contact.erased_at.is_(None), Contact.created_at < cutoff, Contact.updated_at < cutoff,
+            .where(Contact.erased_at.is_(None),
+                   Contact.created_at < cutoff, Contact.updated_at < cutoff,
                    sa.or_(Contact.retention_reviewed_on.is_(None),
                           Contact.retention_reviewed_on < cutoff.date()),
                    sa.or_(last.is_(None), last < cutoff),
