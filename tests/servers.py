@@ -156,9 +156,10 @@ class PrivatePostgreSQL:
 
 
 @contextmanager
-def private_postgresql():
-    """Start a PostgreSQL server of the test's own and yield it; stopped and removed after."""
-    folder = tempfile.mkdtemp(prefix="lotse-pg-")
+def private_postgresql(folder=None):
+    """Start a PostgreSQL server of the test's own (in `folder`, or a new temporary one) and
+    yield it; stopped, and its files removed, after."""
+    folder = Path(folder or tempfile.mkdtemp(prefix="lotse-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
     server = PrivatePostgreSQL(folder)
@@ -171,4 +172,6 @@ def private_postgresql():
             server.stop("immediate")
         except subprocess.CalledProcessError:
             pass  # it was not running
-        shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(server.data, ignore_errors=True)
+        if folder.name.startswith("lotse-pg-"):
+            shutil.rmtree(folder, ignore_errors=True)

@@ -9,12 +9,14 @@ import random
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections import Counter
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -205,17 +207,18 @@ def wait_for(condition, seconds=30):
 
 
 @contextmanager
-def small_disk(folder, size="8m"):
-    """A file system of `size` mounted at `folder` (a tmpfs: it needs root)."""
+def small_disk(size):
+    """A new folder with a file system of `size` mounted on it (a tmpfs: it needs root)."""
     if os.geteuid() != 0:
         pytest.skip("needs root to mount a small file system")
-    folder.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                   check=True)
+    folder = Path(tempfile.mkdtemp(prefix="lotse-disk-"))
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs",
+                    str(folder)], check=True)
     try:
         yield folder
     finally:
         subprocess.run(["umount", "--lazy", str(folder)], check=True)
+        folder.rmdir()
 
 
 def fill(folder):
@@ -230,62 +233,81 @@ def fill(folder):
     return filler
 
 
+def write_until_the_disk_is_full(app, disk):
+    """Contacts written through the API while `disk` (where the database lies) fills up: each
+    write is saved (201) or refused with a 503 that says the storage is full; reading goes
+    on; once space is freed, writing works again without a restart; nothing refused is
+    stored, and nothing stored lacks its audit entry."""
+    with app.app_context():
+        _, token = make_token(make_user(role="member"))
+        db.session.remove()
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {token}"}
+    saved, statuses = {}, Counter()
+
+    def write(number):
+        name = f"Platte {number}"
+        response = client.post("/api/v1/contacts", headers=headers,
+                               json={"first_name": "Jörg", "last_name": name})
+        statuses[response.status_code] += 1
+        if response.status_code == 201:
+            saved[name] = response.json["id"]
+        return response
+
+    for number in range(20):
+        assert write(number).status_code == 201
+    filler = fill(disk)
+    refused = None
+    for number in range(20, 5000):
+        response = write(number)
+        if response.status_code == 503:
+            refused = response
+            break
+    assert refused is not None, "the full disk never refused a write"
+    assert refused.json["error"]["code"] == "unavailable"
+    assert "Der Speicherplatz des Servers ist voll" in refused.json["error"]["message"]
+    assert write(5000).status_code == 503
+    listing = client.get("/api/v1/contacts?limit=5", headers=headers)
+    assert listing.status_code == 200, "reading goes on while the disk is full"
+
+    filler.unlink()
+    assert write(5001).status_code == 201, "writing works again once there is space"
+    assert set(statuses) == {201, 503}
+    with app.app_context():
+        stored = dict(db.session.execute(sa.select(Contact.last_name, Contact.id)).all())
+        assert all(stored.get(name) == id_ for name, id_ in saved.items())
+        assert len(stored) == len(saved), "nothing refused was saved"
+        audited = db.session.scalar(sa.select(sa.func.count()).where(
+            AuditEntry.record_type == "contacts", AuditEntry.action == "contact.create"))
+        assert audited == len(saved)
+        db.session.remove()
+        db.engine.dispose()
+
+
 @only_on("sqlite", "the SQLite file on a full disk")
-def test_a_full_disk_answers_503_saves_nothing_half_and_recovers(app_factory, tmp_path):
-    """The SQLite file lies on a disk that fills up while contacts are written: each write is
-    either saved (201) or refused with a 503 that says the storage is full; reading goes on;
-    once space is freed, writing works again without a restart, and the file is whole."""
+def test_a_full_disk_answers_503_saves_nothing_half_and_recovers(app_factory):
+    """The SQLite file on a disk that fills up (see `write_until_the_disk_is_full`); the file
+    passes SQLite's integrity check afterwards."""
     template = app_factory().config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    with small_disk(tmp_path / "disk") as disk:
+    with small_disk("8m") as disk:
         shutil.copyfile(template, disk / "crm.sqlite3")
         app = app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{disk / 'crm.sqlite3'}")
-        with app.app_context():
-            _, token = make_token(make_user(role="member"))
-            db.session.remove()
-        client = app.test_client()
-        headers = {"Authorization": f"Bearer {token}"}
-        saved, statuses = {}, Counter()
-
-        def write(number):
-            name = f"Platte {number}"
-            response = client.post("/api/v1/contacts", headers=headers,
-                                   json={"first_name": "Jörg", "last_name": name})
-            statuses[response.status_code] += 1
-            if response.status_code == 201:
-                saved[name] = response.json["id"]
-            return response
-
-        for number in range(20):
-            assert write(number).status_code == 201
-        filler = fill(disk)
-        refused = None
-        for number in range(20, 3000):
-            response = write(number)
-            if response.status_code == 503:
-                refused = response
-                break
-        assert refused is not None, "the full disk never refused a write"
-        assert refused.json["error"]["code"] == "unavailable"
-        assert "Der Speicherplatz des Servers ist voll" in refused.json["error"]["message"]
-        assert write(3000).status_code == 503
-        listing = client.get("/api/v1/contacts?limit=5", headers=headers)
-        assert listing.status_code == 200, "reading goes on while the disk is full"
-
-        filler.unlink()
-        assert write(3001).status_code == 201, "writing works again once there is space"
-        assert set(statuses) == {201, 503}
-        with app.app_context():
-            stored = dict(db.session.execute(sa.select(Contact.last_name, Contact.id)).all())
-            assert all(stored.get(name) == id_ for name, id_ in saved.items())
-            assert len(stored) == len(saved), "nothing refused was saved"
-            audited = db.session.scalar(sa.select(sa.func.count()).where(
-                AuditEntry.record_type == "contacts", AuditEntry.action == "contact.create"))
-            assert audited == len(saved)
-            db.session.remove()
-            db.engine.dispose()
-        with sqlite3.connect(disk / "crm.sqlite3") as connection:
+        write_until_the_disk_is_full(app, disk)
+        with closing(sqlite3.connect(disk / "crm.sqlite3")) as connection:
             assert connection.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        connection.close()
+
+
+@only_on("postgresql", "runs a PostgreSQL server of its own on a small disk")
+def test_a_full_disk_under_postgresql_answers_503_and_recovers(tmp_path):
+    """A PostgreSQL server of the test's own on a disk that fills up (see
+    `write_until_the_disk_is_full`): the server refuses the writes and keeps running."""
+    with small_disk("96m") as disk, private_postgresql(disk) as server:
+        app = make_app(tmp_path, server.url)
+        with app.app_context():
+            upgrade()
+            db.engine.dispose()
+        write_until_the_disk_is_full(app, disk)
+        assert "PANIC" not in server.log()
 
 
 @only_on("sqlite", "a database file that cannot be opened")
