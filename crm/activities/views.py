@@ -24,12 +24,14 @@ from crm.auth.permissions import (
     require,
 )
 from crm.contacts.models import Contact
+from crm.core import exports
 from crm.core.errors import render_error
 from crm.core.forms import is_safe_redirect, run_service
 from crm.core.lists import choice_arg, int_arg
 from crm.core.models import utcnow
 from crm.core.routing import parse_id
 from crm.core.services import ValidationError
+from crm.core.tables import Column, Table
 from crm.events.models import Event
 from crm.extensions import db
 from crm.leads.models import Lead
@@ -94,15 +96,21 @@ def home():
                            recent=recent)
 
 
-@bp.route("/follow-ups")
-def follow_ups():
-    """Open follow-ups: everyone's for managers, one's own for the team."""
+def _follow_up_args():
+    """Whether the user sees everyone's follow-ups, and the filters from the query."""
     everyone = has_permission(current_user, Permission.VIEW_REPORTS)
     filters = {
         "assignee_id": int_arg("person") if everyone else current_user.id,
         "due_from": _date_arg("due_from"), "due_to": _date_arg("due_to"),
         "record_type": choice_arg("type", RECORD_TYPES),
     }
+    return everyone, filters
+
+
+@bp.route("/follow-ups")
+def follow_ups():
+    """Open follow-ups: everyone's for managers, one's own for the team."""
+    everyone, filters = _follow_up_args()
     day = today()
     rows = db.session.scalars(queries.open_follow_ups(current_user, **filters).limit(500)).all()
     overdue = db.session.execute(queries.overdue_per_person(day)).all() if everyone else []
@@ -111,6 +119,29 @@ def follow_ups():
     return render_template("activities/follow_ups.html", follow_ups=rows, today=day,
                            filters=filters, overdue=overdue, people=people, everyone=everyone,
                            record_types=RECORD_TYPES)
+
+
+@bp.route("/follow-ups/export.<any(csv, xlsx):form>")
+def follow_ups_export(form):
+    """The open follow-ups as filtered, all of them, as CSV or XLSX."""
+    everyone, filters = _follow_up_args()
+    rows = db.session.scalars(queries.open_follow_ups(current_user, **filters)).all()
+    columns = [Column("due_on", _("Due"), "date"), Column("about", _("About")),
+               Column("body", _("Text")), Column("author", _("Recorded by"))]
+    if everyone:
+        columns.insert(1, Column("assignee", _("Person")))
+    table = Table("follow_ups", _("Follow-ups"), columns, [{
+        "due_on": a.due_on, "assignee": a.assignee.name if a.assignee else None,
+        "about": _about(a), "body": a.body, "author": a.author.name if a.author else None,
+    } for a in rows])
+    return exports.list_download(table, form)
+
+
+def _about(activity):
+    if activity.lead is not None:
+        return activity.lead.title
+    record = activity.contact or activity.organisation or activity.event
+    return str(record) if record is not None else None
 
 
 def _date_arg(name):

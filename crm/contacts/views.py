@@ -19,9 +19,11 @@ from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries, services
 from crm.contacts.forms import AffiliationForm, ContactCreateForm, ContactEditForm, ContactForm
-from crm.contacts.models import CONTACT_LANGUAGES
+from crm.contacts.models import CONTACT_LANGUAGES, Contact
+from crm.core import exports
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
+from crm.core.tables import Column, Table
 from crm.events import queries as event_queries
 from crm.events.models import AttendanceStatus, Event
 from crm.extensions import db
@@ -31,11 +33,9 @@ from crm.organisations.models import Organisation
 bp = Blueprint("contacts", __name__)
 
 
-@bp.route("/contacts")
-@require(Permission.VIEW_RECORDS)
-def index():
+def _list_args():
+    """The list's filters, sorting and whether it shows the deleted ones, from the query."""
     sort, descending = sort_arg(queries.SORTS, "name")
-    page, per_page = page_args()
     deleted = request.args.get("deleted") == "1" and can_view_deleted(current_user)
     filters = {
         "q": text_arg("q"),
@@ -48,6 +48,14 @@ def index():
         "new": request.args.get("new") == "1",
         "met_by": int_arg("met_by"),
     }
+    return filters, sort, descending, deleted
+
+
+@bp.route("/contacts")
+@require(Permission.VIEW_RECORDS)
+def index():
+    filters, sort, descending, deleted = _list_args()
+    page, per_page = page_args()
     query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted)
     organisation = (db.session.get(Organisation, filters["organisation_id"])
                     if filters["organisation_id"] else None)
@@ -61,6 +69,26 @@ def index():
         deleted=deleted, organisation=organisation, event=event, owners=_owners(),
         tags=[(t, t) for t in db.session.scalars(queries.all_tags())],
         languages=ContactForm().language.choices[1:])
+
+
+@bp.route("/contacts/export.<any(csv, xlsx):form>")
+@require(Permission.VIEW_RECORDS)
+def export(form):
+    """The list as it is filtered and sorted, all pages, as CSV or XLSX; erased people are
+    left out, people who must not be contacted are marked."""
+    filters, sort, descending, deleted = _list_args()
+    query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted)
+    contacts = db.session.scalars(query.where(Contact.erased_at.is_(None))).all()
+    table = Table("contacts", _("Deleted contacts") if deleted else _("Contacts"), [
+        Column("name", _("Name")), Column("latin_name", _("Name in Latin letters")),
+        Column("position", _("Position")), Column("organisations", _("Organisation")),
+        Column("email", _("Email address")), Column("owner", _("Owner")),
+        Column("do_not_contact", _("Do not contact")),
+    ], [{"name": c.display_name, "latin_name": c.latin_name, "position": c.position,
+         "organisations": ", ".join(a.organisation.name for a in c.current_affiliations),
+         "email": c.email, "owner": c.owner.name if c.owner else None,
+         "do_not_contact": _("yes") if c.do_not_contact else None} for c in contacts])
+    return exports.list_download(table, form)
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])

@@ -21,10 +21,12 @@ from crm.activities.views import timeline_context, today
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import services as contact_services
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
 from crm.core.routing import parse_id
+from crm.core.tables import Column, Table
 from crm.events import queries, services
 from crm.events.forms import AttendeeForm, CaptureForm, EventEditForm, EventForm
 from crm.events.models import AttendanceStatus, Event, EventKind
@@ -35,11 +37,9 @@ from crm.organisations.models import Organisation
 bp = Blueprint("events", __name__)
 
 
-@bp.route("/events")
-@require(Permission.VIEW_RECORDS)
-def index():
+def _list_args():
+    """The list's filters, sorting and whether it shows the deleted ones, from the query."""
     sort, descending = sort_arg(queries.SORTS, "-starts_on")
-    page, per_page = page_args()
     deleted = request.args.get("deleted") == "1" and can_view_deleted(current_user)
     filters = {
         "q": text_arg("q"),
@@ -48,6 +48,14 @@ def index():
         "trip_id": int_arg("trip"),
         "year": int_arg("year", minimum=1900, maximum=2200),
     }
+    return filters, sort, descending, deleted
+
+
+@bp.route("/events")
+@require(Permission.VIEW_RECORDS)
+def index():
+    filters, sort, descending, deleted = _list_args()
+    page, per_page = page_args()
     query = queries.event_list(**filters, sort=sort, descending=descending, deleted=deleted)
     pagination = paginate(query, page, per_page)
     counts = dict(db.session.execute(queries.attendee_counts([e.id for e in pagination.items])).all())
@@ -55,6 +63,26 @@ def index():
         "events/index.html", pagination=pagination, counts=counts, filters=filters,
         deleted=deleted, kinds=EventKind, countries=country_choices(),
         trips=[(t.id, t.name) for t in db.session.scalars(queries.trips())])
+
+
+@bp.route("/events/export.<any(csv, xlsx):form>")
+@require(Permission.VIEW_RECORDS)
+def export(form):
+    """The list as it is filtered and sorted, all pages, as CSV or XLSX."""
+    filters, sort, descending, deleted = _list_args()
+    events = db.session.scalars(queries.event_list(
+        **filters, sort=sort, descending=descending, deleted=deleted)).all()
+    counts = dict(db.session.execute(queries.attendee_counts([e.id for e in events])).all())
+    table = Table("events", _("Deleted events") if deleted else _("Events"), [
+        Column("starts_on", _("Start"), "date"), Column("ends_on", _("End"), "date"),
+        Column("name", _("Name")), Column("kind", _("Kind")), Column("city", _("City")),
+        Column("country", _("Country")), Column("trip", _("Trip")),
+        Column("people", _("People"), "count"),
+    ], [{"starts_on": e.starts_on, "ends_on": e.ends_on, "name": e.name,
+         "kind": e.kind_enum.label, "city": e.city, "country": e.country_name,
+         "trip": e.parent.name if e.parent and not e.parent.is_deleted else None,
+         "people": counts.get(e.id, 0)} for e in events])
+    return exports.list_download(table, form)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])

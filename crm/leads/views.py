@@ -12,6 +12,7 @@ from crm.activities.views import timeline_context, today
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_edit_lead, can_view_lead, record_or_404, require
 from crm.contacts.models import Contact
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.errors import error_response
 from crm.core.forms import apply_errors, is_safe_redirect, run_service
@@ -26,6 +27,7 @@ from crm.core.lists import (
 )
 from crm.core.routing import parse_id
 from crm.core.services import ServiceError
+from crm.core.tables import Column, Table
 from crm.core.validation import LONG_TEXT_MAX
 from crm.events.models import Event
 from crm.events.queries import recent_events
@@ -156,6 +158,30 @@ def index():
     return render_template("leads/index.html", pagination=pagination, totals=totals,
                            filters=filters, from_report=_from_report(filters),
                            **_filter_options())
+
+
+@bp.route("/leads/export.<any(csv, xlsx):form>")
+@require(Permission.VIEW_RECORDS)
+def export(form):
+    """The list as it is filtered and sorted, all pages, as CSV or XLSX: only the leads the
+    user may see, as on the page."""
+    sort, descending = sort_arg(queries.SORTS, "-updated_at")
+    conditions = queries.filtered(current_user, **_filters())
+    leads = db.session.scalars(queries.lead_list(conditions, sort=sort,
+                                                 descending=descending)).all()
+    table = Table("leads", _("Leads"), [
+        Column("title", _("Lead")), Column("investor", _("Investor")),
+        Column("stage", _("Stage")), Column("status", _("Status")),
+        Column("capex_eur", _("CAPEX"), "eur"), Column("new_jobs", _("New jobs"), "count"),
+        Column("expected_decision_on", _("Expected decision"), "date"),
+        Column("owner", _("Project manager")), Column("confidential", _("confidential")),
+    ], [{"title": lead.title, "investor": lead.organisation.name,
+         "stage": lead.stage_enum.label, "status": lead.status_enum.label,
+         "capex_eur": lead.capex_eur, "new_jobs": lead.new_jobs,
+         "expected_decision_on": lead.expected_decision_on,
+         "owner": lead.owner.name if lead.owner else None,
+         "confidential": _("yes") if lead.is_confidential else None} for lead in leads])
+    return exports.list_download(table, form)
 
 
 @bp.route("/pipeline")

@@ -11,10 +11,12 @@ from flask_login import current_user
 from crm.activities.views import timeline_context
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries as contact_queries
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
 from crm.core.services import ConflictError
+from crm.core.tables import Column, Table
 from crm.events import queries as event_queries
 from crm.extensions import db
 from crm.leads import queries as lead_queries
@@ -25,11 +27,9 @@ from crm.organisations.models import OrganisationKind, Sector
 bp = Blueprint("organisations", __name__)
 
 
-@bp.route("/organisations")
-@require(Permission.VIEW_RECORDS)
-def index():
+def _list_args():
+    """The list's filters, sorting and whether it shows the deleted ones, from the query."""
     sort, descending = sort_arg(queries.SORTS, "name")
-    page, per_page = page_args()
     deleted = request.args.get("deleted") == "1" and can_view_deleted(current_user)
     filters = {
         "q": text_arg("q"),
@@ -38,11 +38,34 @@ def index():
         "sector": choice_arg("sector", [s.value for s in Sector]),
         "tag": text_arg("tag", 50) or None,
     }
+    return filters, sort, descending, deleted
+
+
+@bp.route("/organisations")
+@require(Permission.VIEW_RECORDS)
+def index():
+    filters, sort, descending, deleted = _list_args()
+    page, per_page = page_args()
     query = queries.organisation_list(**filters, sort=sort, descending=descending, deleted=deleted)
     return render_template(
         "organisations/index.html", pagination=paginate(query, page, per_page), filters=filters,
         deleted=deleted, kinds=OrganisationKind, sectors=Sector, countries=country_choices(),
         tags=[(t, t) for t in db.session.scalars(queries.all_tags())])
+
+
+@bp.route("/organisations/export.<any(csv, xlsx):form>")
+@require(Permission.VIEW_RECORDS)
+def export(form):
+    """The list as it is filtered and sorted, all pages, as CSV or XLSX."""
+    filters, sort, descending, deleted = _list_args()
+    organisations = db.session.scalars(queries.organisation_list(
+        **filters, sort=sort, descending=descending, deleted=deleted)).all()
+    table = Table("organisations", _("Deleted organisations") if deleted else _("Organisations"), [
+        Column("name", _("Name")), Column("kind", _("Kind")), Column("city", _("City")),
+        Column("country", _("Country")), Column("sectors", _("Sectors")),
+    ], [{"name": o.name, "kind": o.kind_enum.label, "city": o.city, "country": o.country_name,
+         "sectors": ", ".join(o.sector_labels)} for o in organisations])
+    return exports.list_download(table, form)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -11,11 +11,11 @@ from flask_babel import lazy_gettext as _l
 
 from crm.activities.services import local_zone
 from crm.core.countries import country_name
+from crm.core.tables import Column, Table
 from crm.events.models import EventKind
 from crm.leads.models import InvestmentType, Stage, Status
 from crm.organisations.models import Sector
 from crm.reports import queries
-from crm.reports.tables import Column, Table
 
 ORIGIN_LABELS = {"domestic": _l("Domestic"), "foreign": _l("Foreign"),
                  "unknown": _l("Not given")}

@@ -21,13 +21,14 @@ from crm.activities.views import today
 from crm.audit.services import note_export
 from crm.auth.models import User
 from crm.auth.permissions import Permission, has_permission, require
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.routing import MAX_ID
 from crm.events.models import Event
 from crm.events.queries import recent_events
 from crm.extensions import db
 from crm.organisations.models import Organisation, Sector
-from crm.reports import exports, queries, sheets
+from crm.reports import queries, sheets
 
 bp = Blueprint("reports", __name__)
 

@@ -72,6 +72,7 @@ EXPECTED = {
     ("audit.index", "GET"): managers(200),
     ("activities.home", "GET"): signed_in(200),
     ("activities.follow_ups", "GET"): signed_in(200),
+    ("activities.follow_ups_export", "GET"): signed_in(200),
     ("activities.create", "POST"): signed_in(404),  # an empty post names no record
     ("activities.done", "POST"): signed_in(302),
     ("activities.reopen", "POST"): signed_in(302),
@@ -86,6 +87,7 @@ EXPECTED = {
     ("auth.calendar", "POST"): signed_in(200),
     ("events.follow_ups", "POST"): signed_in(302),
     ("leads.index", "GET"): signed_in(200),
+    ("leads.export", "GET"): signed_in(200),
     ("leads.pipeline", "GET"): signed_in(200),
     ("leads.new", "GET"): signed_in(200),
     ("leads.new", "POST"): signed_in(422),
@@ -104,6 +106,7 @@ EXPECTED = {
     ("reports.export", "GET"): signed_in(200),
     ("search.index", "GET"): signed_in(200),
     ("organisations.index", "GET"): signed_in(200),
+    ("organisations.export", "GET"): signed_in(200),
     ("organisations.new", "GET"): signed_in(200),
     ("organisations.new", "POST"): signed_in(422),
     ("organisations.detail", "GET"): signed_in(200),
@@ -113,6 +116,7 @@ EXPECTED = {
     ("organisations.restore", "POST"): admins_only(302),
     ("organisations.typeahead", "GET"): signed_in(200),
     ("contacts.index", "GET"): signed_in(200),
+    ("contacts.export", "GET"): signed_in(200),
     ("contacts.new", "GET"): signed_in(200),
     ("contacts.new", "POST"): signed_in(422),
     ("contacts.detail", "GET"): signed_in(200),
@@ -133,6 +137,7 @@ EXPECTED = {
     ("privacy.requests", "POST"): admins_only(422),
     ("privacy.request_done", "POST"): admins_only(302),
     ("events.index", "GET"): signed_in(200),
+    ("events.export", "GET"): signed_in(200),
     ("events.new", "GET"): signed_in(200),
     ("events.new", "POST"): signed_in(422),
     ("events.detail", "GET"): signed_in(200),
@@ -227,7 +232,7 @@ def make_targets():
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,
             "secret": "cal_not-a-real-secret", "filename": "css/app.css",
-            "section": "results", "extension": "csv"}
+            "section": "results", "extension": "csv", "form": "xlsx"}
 
 
 @pytest.mark.parametrize(("endpoint", "method"), sorted(EXPECTED))

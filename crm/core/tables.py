@@ -1,4 +1,4 @@
-"""Report tables: what a manager report shows, in a shape that pages, charts and exports share."""
+"""Tables: what a report or a list shows, in a shape that pages, charts and exports share."""
 
 from dataclasses import dataclass, field
 

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext
 from openpyxl import load_workbook
 from openpyxl.workbook.child import INVALID_TITLE_REGEX
 
-from crm.reports.exports import (
+from crm.core.exports import (
     CSV_MIMETYPE,
     XLSX_MIMETYPE,
     csv_response,
@@ -22,7 +22,7 @@ from crm.reports.exports import (
     to_xlsx,
     xlsx_response,
 )
-from crm.reports.tables import KINDS, Column, Table
+from crm.core.tables import KINDS, Column, Table
 
 DAY = datetime.date(2026, 3, 5)
 HOSTILE = ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"]

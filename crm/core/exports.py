@@ -1,4 +1,4 @@
-"""Report tables as downloads: CSV that German Excel opens as it is, and XLSX workbooks."""
+"""Tables as downloads: CSV that German Excel opens as it is, and XLSX workbooks."""
 
 import csv
 import datetime
@@ -8,14 +8,16 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Response
+from flask import Response, request
 from flask_babel import to_user_timezone
+from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from crm.core.models import utcnow
+from crm.extensions import db
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,17 +79,20 @@ def csv_label(column):
     return neutralise(label)
 
 
-def to_csv(tables):
+def to_csv(tables, *, titles=True):
     """The tables one below the other: title, header, rows, an empty line. UTF-8 with BOM,
-    `;` between cells and CRLF line ends, as German Excel expects."""
+    `;` between cells and CRLF line ends, as German Excel expects. Without `titles` (a list:
+    one table), only the header and the rows, ready to be read by another program."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     for table in tables:
-        writer.writerow([neutralise(str(table.title))])
+        if titles:
+            writer.writerow([neutralise(str(table.title))])
         writer.writerow([csv_label(column) for column in table.columns])
         for row in table.rows:
             writer.writerow([csv_cell(row.get(c.key), c.kind) for c in table.columns])
-        writer.writerow([])
+        if titles:
+            writer.writerow([])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -150,9 +155,10 @@ def sheet_title(title, taken, fallback="Tabelle"):
     return candidate
 
 
-def to_xlsx(tables, *, title):
+def to_xlsx(tables, *, title, titles=True):
     """A workbook with one worksheet per table: title, bold header, then the rows as real
-    numbers and dates with number formats, so they can be summed and charted."""
+    numbers and dates with number formats, so they can be summed and charted. Without
+    `titles`, each sheet starts with the header (a list, ready to be filtered and read)."""
     workbook = Workbook()
     workbook.properties.title = str(title)
     workbook.properties.creator = "Lotse"
@@ -161,13 +167,15 @@ def to_xlsx(tables, *, title):
     for index, table in enumerate(tables):
         sheet = workbook.active if index == 0 else workbook.create_sheet()
         sheet.title = sheet_title(table.title, taken, fallback=table.key)
-        _set_text(sheet.cell(row=1, column=1), table.title)
-        sheet.cell(row=1, column=1).font = Font(bold=True, size=12)
+        header = 2 if titles else 1
+        if titles:
+            _set_text(sheet.cell(row=1, column=1), table.title)
+            sheet.cell(row=1, column=1).font = Font(bold=True, size=12)
         for number, column in enumerate(table.columns, start=1):
-            cell = sheet.cell(row=2, column=number)
+            cell = sheet.cell(row=header, column=number)
             _set_text(cell, column.label)
             cell.font = Font(bold=True)
-        for row_number, row in enumerate(table.rows, start=3):
+        for row_number, row in enumerate(table.rows, start=header + 1):
             for number, column in enumerate(table.columns, start=1):
                 _set_value(sheet.cell(row=row_number, column=number), row.get(column.key),
                            column.kind)
@@ -175,7 +183,9 @@ def to_xlsx(tables, *, title):
             widest = max([len(str(column.label))]
                          + [_width(row.get(column.key), column.kind) for row in table.rows])
             sheet.column_dimensions[get_column_letter(number)].width = min(max(widest + 2, 8), 60)
-        sheet.freeze_panes = "A3"
+        sheet.freeze_panes = f"A{header + 1}"
+        if not titles:
+            sheet.auto_filter.ref = sheet.dimensions
     if not tables:
         workbook.active.title = sheet_title(title, taken)
     buffer = io.BytesIO()
@@ -218,3 +228,17 @@ def xlsx_response(tables, stem, title, *, day=None):
     """The tables as an XLSX download named after `stem` and the day."""
     return _download(to_xlsx(tables, title=title), XLSX_MIMETYPE,
                      filename(stem, day or _today(), "xlsx"))
+
+
+def list_download(table, form):
+    """A list page's rows (`table`) as a download, `form` "csv" or "xlsx", named after the
+    table's title and the day; noted in the audit log with the filters of the request."""
+    from crm.audit.services import note_export  # the audit log builds on core, not the reverse
+
+    note_export(table.title, actor=current_user, form=form,
+                filters=request.query_string.decode()[:1000] or None)
+    db.session.commit()
+    name = filename(table.title, _today(), form)
+    if form == "csv":
+        return _download(to_csv([table], titles=False), CSV_MIMETYPE, name)
+    return _download(to_xlsx([table], title=table.title, titles=False), XLSX_MIMETYPE, name)
