@@ -33,12 +33,13 @@ from crm.leads.views import bp as leads_bp
 from crm.organisations.views import bp as organisations_bp
 from crm.privacy.views import bp as privacy_bp
 from crm.reports.views import bp as reports_bp
+from crm.saved_views.views import bp as saved_views_bp
 from crm.search.views import bp as search_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, contacts_bp,
-              events_bp, leads_bp, privacy_bp, reports_bp, search_bp, api_bp)
+              events_bp, leads_bp, privacy_bp, reports_bp, saved_views_bp, search_bp, api_bp)
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,

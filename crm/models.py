@@ -10,7 +10,9 @@ from crm.events.models import Attendance, Event
 from crm.leads.models import Lead, StageChange
 from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
 from crm.privacy.models import DataRequest
+from crm.saved_views.models import SavedView
 
 __all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
            "ContactTag", "DataRequest", "Event", "Lead", "Organisation", "OrganisationSector",
-           "OrganisationTag", "RateLimitCounter", "ReminderDigest", "StageChange", "User"]
+           "OrganisationTag", "RateLimitCounter", "ReminderDigest", "SavedView", "StageChange",
+           "User"]

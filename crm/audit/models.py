@@ -17,6 +17,8 @@ ACTION_LABELS = {
     "auth.logout": _l("Logged out"),
     "access.refused": _l("Access refused"),
     "export": _l("Data exported"),
+    "view.create": _l("View of a list saved"),
+    "view.delete": _l("Saved view removed"),
     "user.create": _l("Account created"),
     "user.update": _l("Account changed"),
     "user.deactivate": _l("Account deactivated"),
@@ -98,6 +100,8 @@ FIELD_LABELS = {
     "form": _l("Form"),
     "permission": _l("Permission needed"),
     "filters": _l("Filters"),
+    "list_name": _l("List"),
+    "query": _l("Filters and sorting"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),
@@ -108,6 +112,7 @@ RECORD_TYPE_LABELS = {
     "activities": _l("Activity"),
     "leads": _l("Lead"),
     "data_requests": _l("Data-subject request"),
+    "saved_views": _l("Saved view"),
 }
 
 

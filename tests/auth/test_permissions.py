@@ -18,6 +18,7 @@ from crm.extensions import db
 from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
 from crm.privacy import services as privacy_services
+from crm.saved_views import services as saved_view_services
 from tests.conftest import log_in
 from tests.factories import make_token, make_user
 
@@ -117,6 +118,10 @@ EXPECTED = {
     ("organisations.typeahead", "GET"): signed_in(200),
     ("contacts.index", "GET"): signed_in(200),
     ("contacts.export", "GET"): signed_in(200),
+    ("saved_views.index", "GET"): signed_in(200),
+    ("saved_views.new", "GET"): signed_in(404),  # without ?list=: no list to save a view of
+    ("saved_views.new", "POST"): signed_in(404),
+    ("saved_views.delete", "POST"): signed_in(404),  # someone else's view
     ("contacts.new", "GET"): signed_in(200),
     ("contacts.new", "POST"): signed_in(422),
     ("contacts.detail", "GET"): signed_in(200),
@@ -226,8 +231,10 @@ def make_targets():
     data_request = privacy_services.create_request(
         {"kind": "access", "requester": "Ziel", "received_on": "2025-06-02",
          "contact_id": contact.id}, actor=None, today=date(2026, 1, 1))
+    view = saved_view_services.save_view(
+        user, {"list_name": "contacts", "name": "Seoul", "query": "tag=Seoul"}, actor=user)
     db.session.commit()
-    return {"user_id": user.id, "token_id": token.id, "organisation_id": organisation.id,
+    return {"user_id": user.id, "view_id": view.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,
