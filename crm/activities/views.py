@@ -13,6 +13,7 @@ from crm.activities import queries, services
 from crm.activities.calendar import feed as calendar_feed
 from crm.activities.forms import ActivityEditForm, ActivityForm
 from crm.activities.models import Activity
+from crm.audit.downloads import audited_list_download
 from crm.auth import services as auth_services
 from crm.auth.models import User
 from crm.auth.permissions import (
@@ -24,7 +25,6 @@ from crm.auth.permissions import (
     require,
 )
 from crm.contacts.models import Contact
-from crm.core import exports
 from crm.core.errors import render_error
 from crm.core.forms import is_safe_redirect, run_service
 from crm.core.lists import choice_arg, int_arg
@@ -134,7 +134,7 @@ def follow_ups_export(form):
         "due_on": a.due_on, "assignee": a.assignee.name if a.assignee else None,
         "about": _about(a), "body": a.body, "author": a.author.name if a.author else None,
     } for a in rows])
-    return exports.list_download(table, form)
+    return audited_list_download(table, form)
 
 
 def _about(activity):

@@ -15,12 +15,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.activities.views import timeline_context
+from crm.audit.downloads import audited_list_download
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries, services
 from crm.contacts.forms import AffiliationForm, ContactCreateForm, ContactEditForm, ContactForm
 from crm.contacts.models import CONTACT_LANGUAGES, Contact
-from crm.core import exports
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
 from crm.core.tables import Column, Table
@@ -88,7 +88,7 @@ def export(form):
          "organisations": ", ".join(a.organisation.name for a in c.current_affiliations),
          "email": c.email, "owner": c.owner.name if c.owner else None,
          "do_not_contact": _("yes") if c.do_not_contact else None} for c in contacts])
-    return exports.list_download(table, form)
+    return audited_list_download(table, form)
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])

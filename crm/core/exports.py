@@ -8,16 +8,14 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask import Response, request
+from flask import Response
 from flask_babel import to_user_timezone
-from flask_login import current_user
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from crm.core.models import utcnow
-from crm.extensions import db
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -230,15 +228,10 @@ def xlsx_response(tables, stem, title, *, day=None):
                      filename(stem, day or _today(), "xlsx"))
 
 
-def list_download(table, form):
+def list_response(table, form, *, day=None):
     """A list page's rows (`table`) as a download, `form` "csv" or "xlsx", named after the
-    table's title and the day; noted in the audit log with the filters of the request."""
-    from crm.audit.services import note_export  # the audit log builds on core, not the reverse
-
-    note_export(table.title, actor=current_user, form=form,
-                filters=request.query_string.decode()[:1000] or None)
-    db.session.commit()
-    name = filename(table.title, _today(), form)
+    table's title and the day: a header row, then the rows (no title above them)."""
+    name = filename(table.title, day or _today(), form)
     if form == "csv":
         return _download(to_csv([table], titles=False), CSV_MIMETYPE, name)
     return _download(to_xlsx([table], title=table.title, titles=False), XLSX_MIMETYPE, name)

@@ -18,10 +18,10 @@ from flask_login import current_user
 from crm.activities import queries as activity_queries
 from crm.activities import services as activity_services
 from crm.activities.views import timeline_context, today
+from crm.audit.downloads import audited_list_download
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import services as contact_services
-from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
@@ -82,7 +82,7 @@ def export(form):
          "kind": e.kind_enum.label, "city": e.city, "country": e.country_name,
          "trip": e.parent.name if e.parent and not e.parent.is_deleted else None,
          "people": counts.get(e.id, 0)} for e in events])
-    return exports.list_download(table, form)
+    return audited_list_download(table, form)
 
 
 @bp.route("/events/new", methods=["GET", "POST"])

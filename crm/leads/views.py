@@ -9,10 +9,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.activities.views import timeline_context, today
+from crm.audit.downloads import audited_list_download
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_edit_lead, can_view_lead, record_or_404, require
 from crm.contacts.models import Contact
-from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.errors import error_response
 from crm.core.forms import apply_errors, is_safe_redirect, run_service
@@ -181,7 +181,7 @@ def export(form):
          "expected_decision_on": lead.expected_decision_on,
          "owner": lead.owner.name if lead.owner else None,
          "confidential": _("yes") if lead.is_confidential else None} for lead in leads])
-    return exports.list_download(table, form)
+    return audited_list_download(table, form)
 
 
 @bp.route("/pipeline")

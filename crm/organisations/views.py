@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.activities.views import timeline_context
+from crm.audit.downloads import audited_list_download
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries as contact_queries
-from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
@@ -65,7 +65,7 @@ def export(form):
         Column("country", _("Country")), Column("sectors", _("Sectors")),
     ], [{"name": o.name, "kind": o.kind_enum.label, "city": o.city, "country": o.country_name,
          "sectors": ", ".join(o.sector_labels)} for o in organisations])
-    return exports.list_download(table, form)
+    return audited_list_download(table, form)
 
 
 @bp.route("/organisations/new", methods=["GET", "POST"])

@@ -18,7 +18,8 @@ NOT_SAVED = {"page", "per_page", "csrf_token"}
 
 def clean_query(query):
     """The query string of a list without paging, in a normal form (`a=1&b=2`)."""
-    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=False)
+    # Blank values stay: on some lists an empty filter means "records without one".
+    pairs = [(k, v) for k, v in parse_qsl(query or "", keep_blank_values=True)
              if k not in NOT_SAVED]
     return urlencode(pairs)
 
@@ -62,5 +63,6 @@ def delete_view(view, *, actor):
 
 def views_of(user):
     """The user's views, by list and name."""
-    return (sa.select(SavedView).where(SavedView.user_id == user.id)
+    return (sa.select(SavedView).where(SavedView.user_id == user.id,
+                                       SavedView.list_name.in_(list(LISTS)))
             .order_by(SavedView.list_name, SavedView.name, SavedView.id))

@@ -1,6 +1,6 @@
 """Saved views: save a list's filters and sorting under a name, list and remove them."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -22,8 +22,10 @@ def view_url(view):
 
 @bp.app_template_global()
 def saved_views():
-    """The signed-in user's views, for the navigation (one query, only where it is shown)."""
-    return db.session.scalars(services.views_of(current_user)).all()
+    """The signed-in user's views, for the navigation: one query per page, kept for it."""
+    if "saved_views" not in g:
+        g.saved_views = db.session.scalars(services.views_of(current_user)).all()
+    return g.saved_views
 
 
 bp.add_app_template_global(view_url)

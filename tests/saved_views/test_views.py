@@ -65,6 +65,12 @@ def test_a_bad_name_is_refused_beside_the_field(login, name, message):
     assert db.session.scalar(sa.select(sa.func.count(SavedView.id))) == 0
 
 
+def test_an_empty_filter_is_kept_for_it_means_records_without_one(login):
+    _, client = login("manager")
+    response = save(client, "leads", "status=lost&lost_reason=&page=3", "Verloren ohne Grund")
+    assert response.headers["Location"] == "/leads?status=lost&lost_reason="
+
+
 def test_a_name_is_unique_per_list_and_user(login):
     _, client = login("member")
     assert save(client, "contacts", "tag=Seoul", "Seoul").status_code == 302
