@@ -1,16 +1,30 @@
-"""Downloads of the lists, each noted in the audit log with the filters it was made with."""
+"""Downloads of personal data, each noted in the audit log (with the filters of a list)."""
 
 from flask import request
 from flask_login import current_user
 
-from crm.audit.services import note_export
+from crm.audit.services import note_export, record
 from crm.core import exports
 from crm.extensions import db
 
 
 def audited_list_download(table, form):
     """A list page's rows (`table`) as a CSV or XLSX download (`form`), in the audit log."""
-    note_export(table.title, actor=current_user, form=form,
+    return audited(table.title, form, exports.list_response(table, form))
+
+
+def audited(what, form, response):
+    """`response`, a download of `what` in `form` made from a list, after noting it in the
+    audit log with the filters of the request."""
+    note_export(what, actor=current_user, form=form,
                 filters=request.query_string.decode()[:1000] or None)
     db.session.commit()
-    return exports.list_response(table, form)
+    return response
+
+
+def audited_record_download(target, form, response):
+    """`response`, a download of one record, after noting it in the audit log on the record
+    (so that an erasure of a person also clears the entry's label)."""
+    record("export", actor=current_user, record=target, changes={"form": [None, form]})
+    db.session.commit()
+    return response

@@ -3,6 +3,7 @@
 import sqlalchemy as sa
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -15,12 +16,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from crm.activities.views import timeline_context
-from crm.audit.downloads import audited_list_download
+from crm.audit.downloads import audited, audited_list_download, audited_record_download
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries, services
 from crm.contacts.forms import AffiliationForm, ContactCreateForm, ContactEditForm, ContactForm
 from crm.contacts.models import CONTACT_LANGUAGES, Contact
+from crm.contacts.vcard import vcard, vcards
+from crm.core import exports
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
 from crm.core.tables import Column, Table
@@ -71,15 +74,19 @@ def index():
         languages=ContactForm().language.choices[1:])
 
 
-@bp.route("/contacts/export.<any(csv, xlsx):form>")
+@bp.route("/contacts/export.<any(csv, xlsx, vcf):form>")
 @require(Permission.VIEW_RECORDS)
 def export(form):
-    """The list as it is filtered and sorted, all pages, as CSV or XLSX; erased people are
-    left out, people who must not be contacted are marked."""
+    """The list as it is filtered and sorted, all pages, as CSV, XLSX or vCards; erased
+    people are left out, people who must not be contacted are marked (not in vCards, which
+    have no place for it)."""
     filters, sort, descending, deleted = _list_args()
     query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted)
     contacts = db.session.scalars(query.where(Contact.erased_at.is_(None))).all()
-    table = Table("contacts", _("Deleted contacts") if deleted else _("Contacts"), [
+    title = _("Deleted contacts") if deleted else _("Contacts")
+    if form == "vcf":
+        return audited(title, form, exports.vcard_response(vcards(contacts), title))
+    table = Table("contacts", title, [
         Column("name", _("Name")), Column("latin_name", _("Name in Latin letters")),
         Column("position", _("Position")), Column("organisations", _("Organisation")),
         Column("email", _("Email address")), Column("owner", _("Owner")),
@@ -89,6 +96,17 @@ def export(form):
          "email": c.email, "owner": c.owner.name if c.owner else None,
          "do_not_contact": _("yes") if c.do_not_contact else None} for c in contacts])
     return audited_list_download(table, form)
+
+
+@bp.route("/contacts/<id:contact_id>/vcard")
+@require(Permission.VIEW_RECORDS)
+def vcard_download(contact_id):
+    """One person as a vCard, for a phone or a mail program; nothing for an erased one."""
+    contact = record_or_404(services.get_contact, contact_id)
+    if contact.erased_at is not None:
+        abort(404)
+    return audited_record_download(contact, "vcf", exports.vcard_response(
+        vcard(contact), contact.latin_name or contact.plain_name))
 
 
 @bp.route("/contacts/new", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from crm.core.models import utcnow
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+VCARD_MIMETYPE = "text/vcard; charset=utf-8"
 
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -235,3 +236,8 @@ def list_response(table, form, *, day=None):
     if form == "csv":
         return _download(to_csv([table], titles=False), CSV_MIMETYPE, name)
     return _download(to_xlsx([table], title=table.title, titles=False), XLSX_MIMETYPE, name)
+
+
+def vcard_response(text, stem, *, day=None):
+    """vCards (`text`) as a `.vcf` download named after `stem` and the day."""
+    return _download(text.encode("utf-8"), VCARD_MIMETYPE, filename(stem, day or _today(), "vcf"))

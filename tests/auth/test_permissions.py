@@ -118,6 +118,7 @@ EXPECTED = {
     ("organisations.typeahead", "GET"): signed_in(200),
     ("contacts.index", "GET"): signed_in(200),
     ("contacts.export", "GET"): signed_in(200),
+    ("contacts.vcard_download", "GET"): signed_in(200),
     ("saved_views.index", "GET"): signed_in(200),
     ("saved_views.new", "GET"): signed_in(404),  # without ?list=: no list to save a view of
     ("saved_views.new", "POST"): signed_in(404),

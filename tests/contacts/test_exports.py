@@ -5,6 +5,7 @@ import io
 import re
 
 import sqlalchemy as sa
+import vobject
 from openpyxl import load_workbook
 
 from crm.audit.models import AuditEntry
@@ -106,3 +107,58 @@ def test_a_deleted_list_is_for_admins_and_others_get_the_live_list(login):
     _, member = login("member")
     assert [r[0] for r in rows_of_csv(member.get("/contacts/export.csv?deleted=1"))[1:]] == [
         alive.display_name]
+
+
+def test_a_person_downloads_as_a_vcard_a_phone_reads(login):
+    _, client = login("member")
+    firm = make_organisation(name="Hanwha; Sensorik, GmbH")
+    person = make_contact(first_name="민정", last_name="김", latin_name="Kim Min-jung",
+                          academic_title="Dr.", position="Head of Investment",
+                          email="mj.kim@example.kr", phone="+82 2 2123 4567",
+                          mobile="+82 10 9876 5432", organisation=firm)
+    page = client.get(f"/contacts/{person.id}").get_data(as_text=True)
+    assert f'href="/contacts/{person.id}/vcard"' in page
+    response = client.get(f"/contacts/{person.id}/vcard")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/vcard; charset=utf-8"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "filename=lotse-kim-min-jung-" in response.headers["Content-Disposition"]
+    card = vobject.readOne(response.get_data(as_text=True))
+    assert card.fn.value == "Dr. 김민정"
+    assert (card.n.value.family, card.n.value.given) == ("김", "민정")
+    assert card.nickname.value == "Kim Min-jung"
+    assert card.org.value == ["Hanwha; Sensorik, GmbH"]
+    assert card.title.value == "Head of Investment" and card.email.value == "mj.kim@example.kr"
+    assert sorted(tel.value for tel in card.tel_list) == ["+821098765432", "+82221234567"]
+    entry = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "export")).one()
+    assert (entry.record_type, entry.record_id, entry.changes["form"]) == (
+        "contacts", person.id, [None, "vcf"])
+
+
+def test_the_filtered_list_downloads_as_vcards_without_erased_people(login):
+    _, client = login("member")
+    for number in range(3):
+        make_contact(first_name="Gast", last_name=f"Seoul {number}", tags=["Seoul"])
+    make_contact(first_name="Anna", last_name="Boston", tags=["Boston"])
+    gone = make_contact(first_name="Wird", last_name="Gelöscht", tags=["Seoul"])
+    privacy_services.erase_contact(gone, actor=make_user(role="admin"), confirmed=True)
+    db.session.commit()
+    page = client.get("/contacts?tag=Seoul").get_data(as_text=True)
+    assert 'href="/contacts/export.vcf?tag=Seoul"' in page
+    response = client.get("/contacts/export.vcf?tag=Seoul")
+    assert response.status_code == 200
+    cards = list(vobject.readComponents(response.get_data(as_text=True)))
+    assert sorted(card.fn.value for card in cards) == [
+        "Gast Seoul 0", "Gast Seoul 1", "Gast Seoul 2"]
+    assert client.get(f"/contacts/{gone.id}/vcard").status_code == 404
+
+
+def test_a_vcard_of_a_deleted_person_is_for_admins_only(login):
+    admin, admin_client = login("admin")
+    person = make_contact(first_name="Ist", last_name="Weg")
+    contact_services.delete_contact(person, actor=admin)
+    db.session.commit()
+    assert admin_client.get(f"/contacts/{person.id}/vcard").status_code == 200
+    _, member = login("member")
+    assert member.get(f"/contacts/{person.id}/vcard").status_code == 404
