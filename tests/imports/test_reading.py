@@ -1,0 +1,101 @@
+"""Reading uploaded tables: the awkward files of issue 8 become header and rows, or a message
+that names the problem."""
+
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from crm.core.services import ValidationError
+from crm.imports.reading import guess_mapping, read_table
+
+BADGE_SCANNER = "Vorname;Nachname;Firma;E-Mail\r\nJürgen;Weiß;Jenoptik AG;jw@example.de\r\n"
+
+
+def refusal(filename, data):
+    with pytest.raises(ValidationError) as caught:
+        read_table(filename, data)
+    return str(caught.value.fields["file"][0])
+
+
+@pytest.mark.parametrize(("data", "encoding"), [
+    (BADGE_SCANNER.encode("utf-8"), "utf-8"),
+    (b"\xef\xbb\xbf" + BADGE_SCANNER.encode("utf-8"), "utf-8-sig"),
+    (BADGE_SCANNER.encode("cp1252"), "cp1252"),
+])
+def test_utf8_with_or_without_bom_and_windows_1252_are_read_alike(data, encoding):
+    table = read_table("scanner.csv", data)
+    assert table.encoding == encoding
+    assert table.header == ["Vorname", "Nachname", "Firma", "E-Mail"]
+    assert table.rows == [["Jürgen", "Weiß", "Jenoptik AG", "jw@example.de"]]
+
+
+@pytest.mark.parametrize("delimiter", [";", ",", "\t"])
+def test_the_separator_is_detected(delimiter):
+    text = delimiter.join(["Name", "Firma", "Ort"]) + "\n" + delimiter.join(
+        ["Kim", '"Hanwha; Sensorik, GmbH"', "Seoul"]) + "\n"
+    table = read_table("liste.txt", text.encode())
+    assert table.delimiter == delimiter
+    assert table.rows == [["Kim", "Hanwha; Sensorik, GmbH", "Seoul"]]
+
+
+def test_quoted_line_breaks_ragged_rows_and_blank_lines_are_kept_as_they_are():
+    text = ('Name;Notiz;Ort\n"Kim";"Zeile eins\nZeile zwei";Seoul\n\n;;\n'
+            'Li;kurz\nWang;a;b;c;d\n')
+    table = read_table("x.csv", text.encode())
+    assert table.rows == [["Kim", "Zeile eins\nZeile zwei", "Seoul"], ["Li", "kurz"],
+                          ["Wang", "a", "b", "c", "d"]]
+
+
+def test_a_header_only_file_has_no_rows_and_duplicate_headers_stay():
+    table = read_table("x.csv", b"Name;Name;E-Mail\r\n")
+    assert table.header == ["Name", "Name", "E-Mail"] and table.rows == []
+
+
+@pytest.mark.parametrize(("filename", "data", "message"), [
+    ("leer.csv", b"", "leer"),
+    ("leer.csv", b"\r\n \r\n;;;\r\n", "leer"),
+    ("bild.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "keine Tabelle"),
+    ("kaputt.csv", b"Name;Ort\r\nM\x81ller;\x8dErfurt\r\n", "Zeichenkodierung"),
+    ("kaputt.xlsx", b"PK\x03\x04" + b"\x00" * 40, "Excel"),
+    ("keine.xlsx", b"Name;Ort\r\n", "Excel"),
+    ("offen.csv", b'Name;Notiz\r\nKim;"' + b"x" * 200_000 + b"\r\n", "Anführungszeichen"),
+])
+def test_files_that_are_no_table_are_refused_by_name(app, filename, data, message):
+    assert message in refusal(filename, data)
+
+
+def workbook_bytes(rows):
+    workbook = Workbook()
+    for row in rows:
+        workbook.active.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_excel_workbook_is_read_from_its_first_sheet():
+    data = workbook_bytes([["Vorname", "Nachname", "PLZ", None], ["민정", "김", 99084.0, None],
+                           [None, None, None, None], ["Li", "Wang", None, None]])
+    table = read_table("partner.xlsx", data)
+    assert table.header == ["Vorname", "Nachname", "PLZ"]
+    assert table.rows == [["민정", "김", "99084", ""], ["Li", "Wang", "", ""]]
+
+
+def test_a_truncated_workbook_is_refused(app):
+    data = workbook_bytes([["Name"], ["Kim"]])
+    assert "Excel" in refusal("partner.xlsx", data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    (["Vorname", "Nachname", "Firma", "E-Mail-Adresse", "Mobil"],
+     {0: "first_name", 1: "last_name", 2: "organisation", 3: "email", 4: "mobile"}),
+    (["First Name", "Last Name", "Company", "Email", "Job Title", "Phone"],
+     {0: "first_name", 1: "last_name", 2: "organisation", 3: "email", 4: "position",
+      5: "phone"}),
+    (["E_MAIL", "Notiz", "Name", "Name"], {0: "email", 2: "last_name"}),
+    (["Telefonnummer", "Land", "Stadt", "Schlagworte"],
+     {0: "phone", 1: "country", 2: "city", 3: "tags"}),
+])
+def test_columns_are_mapped_from_german_and_english_names(header, expected):
+    assert guess_mapping(header) == expected
