@@ -29,6 +29,7 @@ from crm.core.views import bp as core_bp
 from crm.demo import cli as demo_cli
 from crm.events.views import bp as events_bp
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
+from crm.imports import cli as imports_cli
 from crm.leads.views import bp as leads_bp
 from crm.organisations.views import bp as organisations_bp
 from crm.privacy.views import bp as privacy_bp
@@ -43,7 +44,8 @@ BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, conta
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,
-            demo_cli.seed_demo, activities_cli.send_reminders_command, core_cli.backup_command)
+            demo_cli.seed_demo, activities_cli.send_reminders_command, core_cli.backup_command,
+            imports_cli.import_command)
 
 
 def create_app(config=None, instance_path=None):

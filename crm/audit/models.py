@@ -17,6 +17,7 @@ ACTION_LABELS = {
     "auth.logout": _l("Logged out"),
     "access.refused": _l("Access refused"),
     "export": _l("Data exported"),
+    "contacts.import": _l("Contacts imported"),
     "view.create": _l("View of a list saved"),
     "view.delete": _l("Saved view removed"),
     "user.create": _l("Account created"),
