@@ -30,6 +30,7 @@ from crm.demo import cli as demo_cli
 from crm.events.views import bp as events_bp
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
 from crm.imports import cli as imports_cli
+from crm.imports.views import bp as imports_bp
 from crm.leads.views import bp as leads_bp
 from crm.organisations.views import bp as organisations_bp
 from crm.privacy.views import bp as privacy_bp
@@ -40,7 +41,8 @@ from crm.search.views import bp as search_bp
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, contacts_bp,
-              events_bp, leads_bp, privacy_bp, reports_bp, saved_views_bp, search_bp, api_bp)
+              events_bp, imports_bp, leads_bp, privacy_bp, reports_bp, saved_views_bp, search_bp,
+              api_bp)
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,

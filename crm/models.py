@@ -7,12 +7,13 @@ from crm.audit.models import AuditEntry
 from crm.auth.models import ApiToken, RateLimitCounter, User
 from crm.contacts.models import Affiliation, Contact, ContactTag
 from crm.events.models import Attendance, Event
+from crm.imports.models import ImportUpload
 from crm.leads.models import Lead, StageChange
 from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
 from crm.privacy.models import DataRequest
 from crm.saved_views.models import SavedView
 
 __all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
-           "ContactTag", "DataRequest", "Event", "Lead", "Organisation", "OrganisationSector",
-           "OrganisationTag", "RateLimitCounter", "ReminderDigest", "SavedView", "StageChange",
-           "User"]
+           "ContactTag", "DataRequest", "Event", "ImportUpload", "Lead", "Organisation",
+           "OrganisationSector", "OrganisationTag", "RateLimitCounter", "ReminderDigest",
+           "SavedView", "StageChange", "User"]

@@ -15,6 +15,7 @@ from crm.auth.permissions import ROLE_PERMISSIONS, Permission, has_permission
 from crm.contacts import services as contact_services
 from crm.events import services as event_services
 from crm.extensions import db
+from crm.imports.models import ImportUpload
 from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
 from crm.privacy import services as privacy_services
@@ -118,6 +119,12 @@ EXPECTED = {
     ("organisations.typeahead", "GET"): signed_in(200),
     ("contacts.index", "GET"): signed_in(200),
     ("contacts.export", "GET"): signed_in(200),
+    ("imports.new", "GET"): signed_in(200),
+    ("imports.new", "POST"): signed_in(422),  # no file
+    ("imports.preview", "GET"): signed_in(404),  # someone else's upload
+    ("imports.preview", "POST"): signed_in(404),
+    ("imports.problems", "GET"): signed_in(404),
+    ("imports.discard", "POST"): signed_in(404),
     ("contacts.vcard_download", "GET"): signed_in(200),
     ("saved_views.index", "GET"): signed_in(200),
     ("saved_views.new", "GET"): signed_in(404),  # without ?list=: no list to save a view of
@@ -234,8 +241,10 @@ def make_targets():
          "contact_id": contact.id}, actor=None, today=date(2026, 1, 1))
     view = saved_view_services.save_view(
         user, {"list_name": "contacts", "name": "Seoul", "query": "tag=Seoul"}, actor=user)
+    upload = ImportUpload(user_id=user.id, filename="liste.csv", data=b"Name\r\nKim\r\n")
+    db.session.add(upload)
     db.session.commit()
-    return {"user_id": user.id, "view_id": view.id, "token_id": token.id, "organisation_id": organisation.id,
+    return {"user_id": user.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,

@@ -1,0 +1,186 @@
+"""Importing a list of people in the browser: upload, check the columns and every row in a
+preview, then import (or download the rows that cannot be read)."""
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from crm.auth.permissions import Permission, require
+from crm.core.services import ValidationError
+from crm.core.validation import Checker
+from crm.events import queries as event_queries
+from crm.events.models import AttendanceStatus, Event
+from crm.extensions import db
+from crm.imports.forms import UploadForm
+from crm.imports.models import ImportUpload
+from crm.imports.reading import HEADER_NAMES, guess_mapping, read_table
+from crm.imports.services import import_contacts
+
+bp = Blueprint("imports", __name__)
+
+PREVIEW_ROWS = 100
+FIELD_LABELS = {
+    "first_name": _l("First name"), "last_name": _l("Last name"), "email": _l("Email address"),
+    "phone": _l("Phone"), "mobile": _l("Mobile"), "organisation": _l("Organisation"),
+    "position": _l("Position"), "academic_title": _l("Academic title"), "city": _l("City"),
+    "country": _l("Country"), "language": _l("Preferred language"), "tags": _l("Tags"),
+}
+ACTION_LABELS = {"created": _l("new"), "updated": _l("updated"), "unchanged": _l("unchanged"),
+                 "failed": _l("cannot be read"), "empty": _l("empty")}
+
+
+@bp.route("/imports/new", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def new():
+    form = UploadForm()
+    form.event_id.choices = [("", _("No event"))] + [
+        (str(e.id), f"{e.name} ({e.starts_on:%d.%m.%Y})")
+        for e in db.session.scalars(event_queries.recent_events())]
+    form.status.choices = AttendanceStatus.choices()
+    if not form.is_submitted():
+        form.event_id.data = request.args.get("event", "")
+        form.status.data = AttendanceStatus.MET.value
+    status = 200
+    if form.validate_on_submit():
+        upload = _upload(form)
+        if upload is not None:
+            db.session.commit()
+            return redirect(url_for("imports.preview", upload_id=upload.id))
+        status = 422
+    elif form.is_submitted():
+        status = 422
+    return render_template("imports/new.html", form=form), status
+
+
+def _upload(form):
+    """The uploaded file kept for the preview, or None with the problem beside its field."""
+    file = form.file.data
+    if file is None or not getattr(file, "filename", ""):
+        form.file.errors = [_("Choose a file.")]
+        return None
+    data = file.read()
+    try:
+        read_table(file.filename, data)  # refused now, not at the preview
+    except ValidationError as error:
+        form.file.errors = [str(error.message)]
+        return None
+    check = Checker({"event_id": form.event_id.data, "status": form.status.data})
+    event_id = check.record_id("event_id") if form.event_id.data else None
+    event = db.session.get(Event, event_id) if event_id else None
+    if form.event_id.data and (event is None or event.is_deleted):
+        form.event_id.errors = [_("Choose an event from the list.")]
+        return None
+    status = check.choice("status", [s.value for s in AttendanceStatus])
+    if check.errors:
+        form.status.errors = [_("Choose one of the offered values.")]
+        return None
+    upload = ImportUpload(user_id=current_user.id, filename=file.filename[:255], data=data,
+                          event_id=event.id if event else None, status=status)
+    db.session.add(upload)
+    db.session.flush()
+    return upload
+
+
+def _own_upload(upload_id):
+    upload = db.session.get(ImportUpload, upload_id)
+    if upload is None or upload.user_id != current_user.id:
+        abort(404)
+    return upload
+
+
+def _mapping(table, source):
+    """{column index: field} from `col<i>` values in `source`, or guessed from the header;
+    a field chosen for two columns counts once (the first)."""
+    if not any(key.startswith("col") for key in source):
+        return guess_mapping(table.header)
+    mapping, taken = {}, set()
+    for index in range(len(table.header)):
+        name = source.get(f"col{index}", "")
+        if name in FIELD_LABELS and name not in taken:
+            mapping[index] = name
+            taken.add(name)
+    return mapping
+
+
+def _try(upload, table, mapping):
+    """What the import would do with every row, saving nothing."""
+    outcome = import_contacts(table, mapping, actor=current_user, filename=upload.filename,
+                              event=upload.event, status=upload.status)
+    db.session.rollback()
+    return outcome
+
+
+@bp.route("/imports/<id:upload_id>", methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def preview(upload_id):
+    """The columns as mapped (to correct), and what becomes of each row; importing is a
+    POST of the same mapping."""
+    upload = _own_upload(upload_id)
+    table = read_table(upload.filename, upload.data)
+    source = request.form if request.method == "POST" else request.args
+    mapping = _mapping(table, source)
+    named = set(mapping.values()) & {"first_name", "last_name", "email"}
+    status = 200
+    if request.method == "POST" and request.form.get("action") == "import" and named:
+        skip = request.form.get("skip_invalid") == "1"
+        outcome = import_contacts(table, mapping, actor=current_user, filename=upload.filename,
+                                  event=upload.event, status=upload.status)
+        if not outcome.failed or skip:
+            filename, event_id = upload.filename, upload.event_id
+            db.session.delete(upload)
+            db.session.commit()
+            counts = outcome.counts()
+            flash(_("“%(file)s” imported: %(created)s new, %(updated)s updated, %(unchanged)s "
+                    "unchanged, %(failed)s not imported.", file=filename, **counts), "success")
+            if event_id:
+                return redirect(url_for("contacts.index", event=event_id))
+            return redirect(url_for("contacts.index"))
+        db.session.rollback()
+        upload = _own_upload(upload_id)
+        status = 422
+    outcome = _try(upload, table, mapping) if named else None
+    if request.method == "POST" and not named:
+        status = 422
+    upload = _own_upload(upload_id)
+    columns_query = urlencode({f"col{index}": name for index, name in sorted(mapping.items())})
+    return render_template(
+        "imports/preview.html", upload=upload, table=table, mapping=mapping, outcome=outcome,
+        columns_query=columns_query,
+        rows=table.rows[:PREVIEW_ROWS], field_labels=FIELD_LABELS, action_labels=ACTION_LABELS,
+        named=named, known=", ".join(names[0] for names in HEADER_NAMES.values())), status
+
+
+@bp.route("/imports/<id:upload_id>/problems.csv")
+@require(Permission.EDIT_RECORDS)
+def problems(upload_id):
+    """The rows that cannot be read, with what is wrong, as CSV for fixing them."""
+    upload = _own_upload(upload_id)
+    table = read_table(upload.filename, upload.data)
+    mapping = _mapping(table, request.args)
+    outcome = _try(upload, table, mapping)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow([_("Row"), _("Problem"), *table.header])
+    for row in outcome.failed:
+        problem = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(messages)}"
+                            for name, messages in row.errors.items())
+        writer.writerow([row.number, problem, *table.rows[row.number - 2]])
+    response = Response(buffer.getvalue().encode("utf-8-sig"),
+                        content_type="text/csv; charset=utf-8")
+    response.headers.set("Content-Disposition", "attachment", filename="lotse-import-problems.csv")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/imports/<id:upload_id>/discard")
+@require(Permission.EDIT_RECORDS)
+def discard(upload_id):
+    db.session.delete(_own_upload(upload_id))
+    db.session.commit()
+    flash(_("The uploaded file is discarded."), "success")
+    return redirect(url_for("contacts.index"))
