@@ -18,6 +18,9 @@ from crm.core.text import search_key
 # What a separator may be; German Excel writes `;`, others `,` or a tab.
 DELIMITERS = ";,\t"
 MAX_COLUMNS = 200
+# The browser checks every row before the import, within a request: larger lists go through
+# `flask crm import`.
+MAX_BROWSER_ROWS = 5_000
 
 
 @dataclass
@@ -50,9 +53,13 @@ def _read_xlsx(data):
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
                   "off. Save it again in Excel, or as CSV."))
+    sheets = [sheet for sheet in workbook.worksheets if hasattr(sheet, "iter_rows")]
+    if not sheets:
+        workbook.close()
+        refuse(_l("The workbook holds no table."))
     try:
         rows = [[_cell_text(value) for value in row]
-                for row in workbook.worksheets[0].iter_rows(values_only=True)]
+                for row in sheets[0].iter_rows(values_only=True)]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
                   "off. Save it again in Excel, or as CSV."))
@@ -81,9 +88,15 @@ def _read_text(data):
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error:
         refuse(_l("The file could not be read as a table (a quotation mark is not closed)."))
-    table = _table([[cell.strip() for cell in row] for row in rows])
+    table = _table([[_unquoted(cell.strip()) for cell in row] for row in rows])
     table.delimiter, table.encoding = delimiter, encoding
     return table
+
+
+def _unquoted(cell):
+    """A cell as written before an export kept it from being run as a formula (`'+49 361`
+    was `+49 361`; see `crm.core.exports.neutralise`)."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in ("=", "+", "-", "@") else cell
 
 
 def _decode(data):

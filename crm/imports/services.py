@@ -5,6 +5,7 @@ one, optionally recorded as met at or attending an event."""
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from crm.audit.services import record
 from crm.contacts import services as contact_services
@@ -52,6 +53,9 @@ def import_contacts(table, mapping, *, actor, filename, event=None, status=None,
     be saved is rolled back alone and reported, the others stay in the transaction (the
     caller commits or rolls back the whole). The import is in the audit log with the file
     name and the counts."""
+    if event is not None and event.is_deleted:
+        message = _l("The event has been deleted; choose another one, or none.")
+        raise ValidationError(message, fields={"event_id": [message]})
     # The import's audit entry is written first: besides the order of events, this opens the
     # transaction with a write, so that on SQLite (pysqlite) each row's SAVEPOINT is nested in
     # it; a SAVEPOINT that opened the transaction would commit when released.
@@ -90,7 +94,8 @@ def _import_row(values, *, actor, event, status, source):
         if len(defaults.get("country", "")) != 2:
             defaults.pop("country", None)  # only ISO codes; a country's name is left out
         organisation, _ = organisation_services.organisation_from_reference(
-            values["organisation"], actor=actor, defaults=defaults)
+            organisation_services.NEW_PREFIX + values["organisation"], actor=actor,
+            defaults=defaults)  # a name, never an id, whatever the cell looks like
     contact = _match(data, organisation)
     if contact is None:
         if source:
@@ -120,6 +125,10 @@ def _match(data, organisation):
         found = contact_services.find_duplicates(data["email"], limit=1)
         if found:
             return found[0]
+        if db.session.scalar(sa.select(Contact.id).where(
+                Contact.email == data["email"].strip().lower(), Contact.deleted_at.isnot(None))):
+            message = _l("A deleted contact has this email address: restore it first.")
+            raise ValidationError(message, fields={"email": [message]})
         return None
     if organisation is None or not (data.get("first_name") or data.get("last_name")):
         return None

@@ -3,14 +3,19 @@ preview, then import (or download the rows that cannot be read)."""
 
 import csv
 import io
+from datetime import timedelta
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from crm.auth.permissions import Permission, require
+from crm.core.exports import neutralise
+from crm.core.models import utcnow
 from crm.core.services import ValidationError
 from crm.core.validation import Checker
 from crm.events import queries as event_queries
@@ -18,12 +23,13 @@ from crm.events.models import AttendanceStatus, Event
 from crm.extensions import db
 from crm.imports.forms import UploadForm
 from crm.imports.models import ImportUpload
-from crm.imports.reading import HEADER_NAMES, guess_mapping, read_table
+from crm.imports.reading import HEADER_NAMES, MAX_BROWSER_ROWS, guess_mapping, read_table
 from crm.imports.services import import_contacts
 
 bp = Blueprint("imports", __name__)
 
 PREVIEW_ROWS = 100
+UPLOADS_KEPT = timedelta(days=1)
 FIELD_LABELS = {
     "first_name": _l("First name"), "last_name": _l("Last name"), "email": _l("Email address"),
     "phone": _l("Phone"), "mobile": _l("Mobile"), "organisation": _l("Organisation"),
@@ -65,9 +71,14 @@ def _upload(form):
         return None
     data = file.read()
     try:
-        read_table(file.filename, data)  # refused now, not at the preview
+        table = read_table(file.filename, data)  # refused now, not at the preview
     except ValidationError as error:
         form.file.errors = [str(error.message)]
+        return None
+    if len(table.rows) > MAX_BROWSER_ROWS:
+        form.file.errors = [_("The file has more than %(n)s rows: import it with the command "
+                              "“flask crm import” (see the README).",
+                              n=format_decimal(MAX_BROWSER_ROWS))]
         return None
     check = Checker({"event_id": form.event_id.data, "status": form.status.data})
     event_id = check.record_id("event_id") if form.event_id.data else None
@@ -79,6 +90,9 @@ def _upload(form):
     if check.errors:
         form.status.errors = [_("Choose one of the offered values.")]
         return None
+    # Files never imported are not kept: uploads older than a day go with each new one.
+    db.session.execute(sa.delete(ImportUpload).where(
+        ImportUpload.created_at < utcnow() - UPLOADS_KEPT))
     upload = ImportUpload(user_id=current_user.id, filename=file.filename[:255], data=data,
                           event_id=event.id if event else None, status=status)
     db.session.add(upload)
@@ -108,9 +122,11 @@ def _mapping(table, source):
 
 
 def _try(upload, table, mapping):
-    """What the import would do with every row, saving nothing."""
+    """What the import would do with every row, saving nothing (an event deleted meanwhile
+    is left out: the preview says so, and the import is refused)."""
+    event = upload.event if upload.event is not None and not upload.event.is_deleted else None
     outcome = import_contacts(table, mapping, actor=current_user, filename=upload.filename,
-                              event=upload.event, status=upload.status)
+                              event=event, status=upload.status)
     db.session.rollback()
     return outcome
 
@@ -125,7 +141,11 @@ def preview(upload_id):
     source = request.form if request.method == "POST" else request.args
     mapping = _mapping(table, source)
     named = set(mapping.values()) & {"first_name", "last_name", "email"}
-    status = 200
+    status, outcome = 200, None
+    if upload.event is not None and upload.event.is_deleted:
+        flash(_("The event has been deleted; upload the file again with another one, or none."),
+              "danger")
+        named = set()  # nothing is tried or imported
     if request.method == "POST" and request.form.get("action") == "import" and named:
         skip = request.form.get("skip_invalid") == "1"
         outcome = import_contacts(table, mapping, actor=current_user, filename=upload.filename,
@@ -140,10 +160,11 @@ def preview(upload_id):
             if event_id:
                 return redirect(url_for("contacts.index", event=event_id))
             return redirect(url_for("contacts.index"))
-        db.session.rollback()
+        db.session.rollback()  # the outcome stays, to show what stopped the import
         upload = _own_upload(upload_id)
         status = 422
-    outcome = _try(upload, table, mapping) if named else None
+    elif named:
+        outcome = _try(upload, table, mapping)
     if request.method == "POST" and not named:
         status = 422
     upload = _own_upload(upload_id)
@@ -165,11 +186,12 @@ def problems(upload_id):
     outcome = _try(upload, table, mapping)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow([_("Row"), _("Problem"), *table.header])
+    writer.writerow([neutralise(str(text)) for text in (_("Row"), _("Problem"), *table.header)])
     for row in outcome.failed:
         problem = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(messages)}"
                             for name, messages in row.errors.items())
-        writer.writerow([row.number, problem, *table.rows[row.number - 2]])
+        writer.writerow([row.number, neutralise(problem),
+                         *(neutralise(cell) for cell in table.rows[row.number - 2])])
     response = Response(buffer.getvalue().encode("utf-8-sig"),
                         content_type="text/csv; charset=utf-8")
     response.headers.set("Content-Disposition", "attachment", filename="lotse-import-problems.csv")

@@ -99,3 +99,21 @@ def test_a_truncated_workbook_is_refused(app):
 ])
 def test_columns_are_mapped_from_german_and_english_names(header, expected):
     assert guess_mapping(header) == expected
+
+
+def test_a_cell_an_export_kept_from_running_as_a_formula_is_read_as_written():
+    table = read_table("x.csv", b"Name;Telefon;Notiz\r\nKim;'+49 361 1234;'Hallo\r\n")
+    assert table.rows == [["Kim", "+49 361 1234", "'Hallo"]]
+
+
+def test_a_workbook_without_a_worksheet_is_refused(app):
+    from openpyxl import Workbook
+    from openpyxl.chart import BarChart
+
+    workbook = Workbook()
+    chart_sheet = workbook.create_chartsheet()
+    chart_sheet.add_chart(BarChart())
+    workbook.remove(workbook.active)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert "keine Tabelle" in refusal("chart.xlsx", buffer.getvalue())

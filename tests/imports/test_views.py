@@ -119,3 +119,59 @@ def test_an_upload_is_its_uploaders_only_and_can_be_discarded(login):
     assert owner.post(f"{preview_url}/discard").status_code == 302
     assert count(ImportUpload) == 0
     assert owner.get(preview_url).status_code == 404
+
+
+def test_what_an_import_must_not_do(login):
+    """An organisation cell that looks like an id is a name; the email of a deleted contact
+    is a problem, not a new person; problems.csv keeps formulas as text; a deleted event stops
+    the import."""
+    from crm.contacts import services as contact_services
+    from tests.factories import make_contact, make_organisation
+
+    admin, client = login("admin")
+    existing = make_organisation(name="Erste GmbH")
+    gone = make_contact(first_name="Ist", last_name="Weg", email="weg@example.de")
+    contact_services.delete_contact(gone, actor=admin)
+    db.session.commit()
+    text = (f"Vorname;Nachname;Firma;E-Mail\r\nA;B;{existing.id};a@example.de\r\n"
+            "C;D;;weg@example.de\r\n=1+1;E;;=HYPERLINK(1)\r\n")
+    preview_url = upload(client, text).headers["Location"]
+    problems = client.get(f"{preview_url}/problems.csv").data.decode("utf-8-sig").splitlines()
+    assert [line.split(";")[0] for line in problems[1:]] == ["3", "4"]
+    assert "gelöschter Kontakt" in problems[1]
+    assert ";'=1+1;E;;'=HYPERLINK(1)" in problems[2]
+    client.post(preview_url, data={"action": "import", "skip_invalid": "1"})
+    person = db.session.scalars(sa.select(Contact).where(Contact.email == "a@example.de")).one()
+    assert [a.organisation.name for a in person.affiliations] == [str(existing.id)]
+
+    event = make_event(name="Abgesagt")
+    preview_url = upload(client, SCANNER, event_id=str(event.id)).headers["Location"]
+    from crm.events import services as event_services
+
+    event_services.delete_event(event, actor=admin)
+    db.session.commit()
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "Die Veranstaltung wurde gelöscht" in page
+    assert client.post(preview_url, data={"action": "import"}).status_code == 422
+    assert count(Attendance) == 0
+
+
+def test_large_files_go_through_the_command_line_and_old_uploads_are_not_kept(login):
+    from datetime import timedelta
+
+    from crm.core.models import utcnow
+
+    _, client = login("member")
+    rows = "".join(f"Gast;Nummer {n}\r\n" for n in range(5_001))
+    response = upload(client, "Vorname;Nachname\r\n" + rows)
+    assert response.status_code == 422
+    assert "flask crm import" in field_error(response.get_data(as_text=True), "file")
+    upload(client, SCANNER)
+    old = db.session.scalars(sa.select(ImportUpload)).one()
+    old.created_at = utcnow() - timedelta(days=2)
+    db.session.commit()
+    response = upload(client, SCANNER)
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    db.session.expire_all()
+    (kept,) = db.session.scalars(sa.select(ImportUpload)).all()
+    assert kept.created_at > utcnow() - timedelta(hours=1), "the old one went, the new stays"
