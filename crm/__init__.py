@@ -21,6 +21,7 @@ from crm.contacts.views import bp as contacts_bp
 from crm.core import cli as core_cli
 from crm.core.database import configure_engine, end_session
 from crm.core.errors import register_error_handlers
+from crm.core.fulltext import compared_with_models
 from crm.core.i18n import N_, select_locale, select_timezone
 from crm.core.routing import IdConverter
 from crm.core.security import reject_unreadable_input, set_security_headers
@@ -69,7 +70,8 @@ def register_extensions(app):
     with app.app_context():
         configure_engine(db.engine)
     app.teardown_appcontext(end_session)  # runs before Flask-SQLAlchemy's own (reverse order)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     include_object=compared_with_models)
     login_manager.init_app(app)
     login_manager.user_loader(load_session_user)
     login_manager.login_view = "auth.login"

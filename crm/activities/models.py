@@ -4,9 +4,10 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from crm.core.models import LabelledEnum, TimestampMixin, UTCDateTime, VersionedMixin, utcnow
+from crm.core.text import search_key
 from crm.extensions import db
 
 
@@ -59,6 +60,8 @@ class Activity(TimestampMixin, VersionedMixin, db.Model):
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The text folded for searching, set with the text itself (see `_fold_body`).
+    search_text: Mapped[str] = mapped_column(sa.Text, nullable=False, default="")
 
     author: Mapped["User | None"] = relationship("User", foreign_keys=[author_id])  # noqa: F821
     assignee: Mapped["User | None"] = relationship(  # noqa: F821
@@ -74,6 +77,11 @@ class Activity(TimestampMixin, VersionedMixin, db.Model):
     @property
     def kind_enum(self):
         return ActivityKind(self.kind)
+
+    @validates("body")
+    def _fold_body(self, key, body):
+        self.search_text = search_key(body)
+        return body
 
 
 class ReminderDigest(db.Model):

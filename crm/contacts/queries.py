@@ -4,7 +4,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from crm.contacts.models import Affiliation, Contact, ContactTag
-from crm.core.lists import matching_words, ordered
+from crm.core.fulltext import matching_words
+from crm.core.lists import ordered
 
 SORTS = {
     "name": [Contact.name_sort],

@@ -3,7 +3,6 @@
 from flask import request
 
 from crm.core.routing import MAX_ID
-from crm.core.text import search_key
 from crm.extensions import db
 
 DEFAULT_PER_PAGE = 50
@@ -51,12 +50,6 @@ def choice_arg(name, allowed):
 def paginate(query, page, per_page):
     """One page of `query` with the total, in two queries whatever the page size."""
     return db.paginate(query, page=page, per_page=per_page, error_out=False)
-
-
-def matching_words(column, q):
-    """Conditions that find every word of `q` in a folded search column (see `search_key`):
-    `muller`, `Mueller` and `MÜLLER` find Müller, `wojcik` finds Wójcik."""
-    return [column.contains(word, autoescape=True) for word in search_key(q).split()[:8]]
 
 
 def ordered(columns, descending):

@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, joinedload
 
 from crm.contacts.models import Affiliation, Contact
-from crm.core.lists import matching_words, ordered
+from crm.core.fulltext import matching_words
+from crm.core.lists import ordered
 from crm.core.sql import shifted_day
 from crm.events.models import Attendance, AttendanceStatus, Event, event_partners
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from crm.activities.models import Activity
 from crm.auth.permissions import Permission, has_permission
-from crm.core.lists import matching_words
+from crm.core.fulltext import matching_words
 from crm.core.models import utcnow
 from crm.events.models import Event, event_partners
 from crm.leads.models import Lead, Stage, StageChange, Status, lead_contacts, lead_team_members

@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from crm.core.lists import matching_words, ordered
+from crm.core.fulltext import matching_words
+from crm.core.lists import ordered
 from crm.core.routing import parse_id
 from crm.core.text import organisation_match_key
 from crm.extensions import db

@@ -107,6 +107,7 @@ EXPECTED = {
     ("reports.print_results", "GET"): signed_in(200),
     ("reports.export", "GET"): signed_in(200),
     ("search.index", "GET"): signed_in(200),
+    ("search.suggest", "GET"): signed_in(200),
     ("organisations.index", "GET"): signed_in(200),
     ("organisations.export", "GET"): signed_in(200),
     ("organisations.new", "GET"): signed_in(200),

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from config import normalise_database_url
+from crm.core.fulltext import compared_with_models
 from crm.extensions import db
 from tests.conftest import ON_POSTGRES, TEST_DATABASE_URL, make_app
 
@@ -38,7 +39,8 @@ def differences(app):
     """What differs between the migrated database and the models (Alembic's comparison, plus
     the CHECK constraints, which Alembic does not compare)."""
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True,
+                                                           "include_object": compared_with_models})
         found = compare_metadata(context, db.metadata)
         inspector = sa.inspect(connection)
         for table in db.metadata.sorted_tables:

@@ -186,3 +186,36 @@ function initBoard(root) {
 
 document.addEventListener("DOMContentLoaded", () => initBoard(document));
 document.addEventListener("htmx:load", (event) => initBoard(event.target));
+
+// The suggestions under the search box: Escape or a click elsewhere closes them, the down
+// arrow walks into them, and the up arrow from the first one goes back to the box. The keys
+// stop here: Bootstrap's own dropdown keys would look for a toggle the suggestions lack.
+document.addEventListener("DOMContentLoaded", () => {
+  const form = document.querySelector("[data-site-search]");
+  if (!form) {
+    return;
+  }
+  const box = form.querySelector("input[name=q]");
+  const suggestions = form.querySelector("#site-search-suggestions");
+  form.addEventListener("keydown", (event) => {
+    const links = Array.from(suggestions.querySelectorAll("a"));
+    const at = links.indexOf(event.target);
+    if (event.key === "Escape" && suggestions.childElementCount) {
+      suggestions.replaceChildren();
+      box.focus();
+    } else if (event.key === "ArrowDown" && links.length) {
+      links[Math.min(at + 1, links.length - 1)].focus();
+    } else if (event.key === "ArrowUp" && at >= 0) {
+      (at === 0 ? box : links[at - 1]).focus();
+    } else {
+      return;
+    }
+    event.preventDefault();
+    event.stopPropagation();
+  });
+  document.addEventListener("click", (event) => {
+    if (!form.contains(event.target)) {
+      suggestions.replaceChildren();
+    }
+  });
+});

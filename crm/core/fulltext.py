@@ -1,0 +1,78 @@
+"""Finding words in the folded search columns through the databases' own indexes.
+
+Each searchable table keeps a folded `search_text` (see `crm.core.text.search_key`): `Müller`,
+`Mueller` and `MÜLLER` are all `muller` there, and queries are folded the same way. What finds a
+word in it quickly differs by database:
+
+- SQLite: an FTS5 table `<table>_fts` with the trigram tokenizer over the column, kept in step
+  by triggers (so no write can forget it). A `LIKE '%word%'` on it is answered from the index
+  when the word has three or more characters; shorter words are looked for in the column.
+- PostgreSQL: a trigram GIN index (`pg_trgm`) on the column, which answers `LIKE '%word%'` by
+  itself.
+
+Both match any part of a word: `jen` finds Jenoptik, `민준` finds 김민준. The migration
+`full_text_search` builds both; `compared_with_models` keeps them out of the model comparison.
+"""
+
+import re
+import unicodedata
+
+import sqlalchemy as sa
+
+from crm.core.text import search_key
+from crm.extensions import db
+
+# The tables with a folded `search_text` and an index over it.
+INDEXED_TABLES = ("organisations", "contacts", "events", "leads", "activities")
+MAX_WORDS = 8
+_TRIGRAM = 3
+_WILDCARDS = re.compile(r"[%_\\]")
+
+
+def query_words(q):
+    """The folded words of a search, at most eight, longest first (they narrow the most).
+    Control characters separate words (a NUL would end the pattern early in SQLite)."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" else c for c in q or "")
+    words = list(dict.fromkeys(search_key(text).split()))[:MAX_WORDS]
+    return sorted(words, key=len, reverse=True)
+
+
+def matching_words(column, q):
+    """Conditions that find every word of `q` in a folded search column, through its index."""
+    return [_contains(column, word) for word in query_words(q)]
+
+
+def _contains(column, word):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        # Escaped with the backslash PostgreSQL's LIKE knows by default: no ESCAPE clause,
+        # which keeps the pattern a plain constant for the trigram index.
+        return column.like("%" + _WILDCARDS.sub(lambda m: "\\" + m.group(), word) + "%")
+    if dialect == "sqlite" and len(word) >= _TRIGRAM and not _WILDCARDS.search(word):
+        # FTS5 uses its index only for a LIKE without an ESCAPE clause.
+        index = sa.table(f"{column.table.name}_fts", sa.column("rowid"), sa.column("search_text"))
+        return column.table.c.id.in_(
+            sa.select(index.c.rowid).where(index.c.search_text.like(f"%{word}%")))
+    return column.contains(word, autoescape=True)
+
+
+def word_rank(column, q):
+    """An ORDER BY term, smaller for better matches: a word found at the start of the text
+    (usually the name) counts 0, at the start of another word 1, inside a word 2; summed over
+    the words of the search."""
+    terms = []
+    for word in query_words(q):
+        escaped = _WILDCARDS.sub(lambda m: "/" + m.group(), word)
+        terms.append(sa.case((column.like(f"{escaped}%", escape="/"), 0),
+                             (column.like(f"% {escaped}%", escape="/"), 1), else_=2))
+    return sum(terms[1:], terms[0]) if terms else sa.literal(0)
+
+
+def compared_with_models(object_, name, type_, reflected, compare_to):
+    """For Alembic's `include_object`: leave out the full-text tables (SQLite) and trigram
+    indexes (PostgreSQL) the migrations make beside the models."""
+    if type_ == "table":
+        return not re.fullmatch(rf"({'|'.join(INDEXED_TABLES)})_fts(_\w+)?", name or "")
+    if type_ == "index":
+        return not (name or "").endswith("_search_trgm")
+    return True
