@@ -18,6 +18,9 @@ ACTION_LABELS = {
     "access.refused": _l("Access refused"),
     "export": _l("Data exported"),
     "contacts.import": _l("Contacts imported"),
+    "contacts.import_undo": _l("Import undone"),
+    "contact.import_remove": _l("Contact removed with its import"),
+    "organisation.import_remove": _l("Organisation removed with its import"),
     "view.create": _l("View of a list saved"),
     "view.delete": _l("Saved view removed"),
     "user.create": _l("Account created"),
@@ -101,6 +104,8 @@ FIELD_LABELS = {
     "form": _l("Form"),
     "permission": _l("Permission needed"),
     "filters": _l("Filters"),
+    "removed": _l("Removed"),
+    "restored": _l("Restored"),
     "list_name": _l("List"),
     "query": _l("Filters and sorting"),
 }
@@ -114,6 +119,7 @@ RECORD_TYPE_LABELS = {
     "leads": _l("Lead"),
     "data_requests": _l("Data-subject request"),
     "saved_views": _l("Saved view"),
+    "contact_imports": _l("Import"),
 }
 
 

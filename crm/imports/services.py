@@ -7,14 +7,21 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from crm.activities.models import Activity
 from crm.audit.services import record
+from crm.auth.permissions import Permission, has_permission
 from crm.contacts import services as contact_services
 from crm.contacts.models import Affiliation, Contact
+from crm.core.models import utcnow
 from crm.core.services import ValidationError
 from crm.core.text import search_key
 from crm.events import services as event_services
+from crm.events.models import Attendance
 from crm.extensions import db
+from crm.imports.models import ContactImport, ImportedRow
+from crm.leads.models import Lead, lead_contacts
 from crm.organisations import services as organisation_services
+from crm.organisations.models import Organisation
 
 # What a row may fill on the person, and on a new organisation.
 CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile", "position",
@@ -35,6 +42,7 @@ class RowOutcome:
 @dataclass
 class ImportOutcome:
     rows: list[RowOutcome]
+    contact_import: ContactImport | None = None
 
     def count(self, action):
         return sum(1 for row in self.rows if row.action == action)
@@ -52,7 +60,7 @@ def import_contacts(table, mapping, *, actor, filename, event=None, status=None,
     """Import the rows of `table` with `mapping` ({column index: field}); a row that cannot
     be saved is rolled back alone and reported, the others stay in the transaction (the
     caller commits or rolls back the whole). The import is in the audit log with the file
-    name and the counts."""
+    name and the counts, and kept as a `ContactImport` with what each row did, for the undo."""
     if event is not None and event.is_deleted:
         message = _l("The event has been deleted; choose another one, or none.")
         raise ValidationError(message, fields={"event_id": [message]})
@@ -60,6 +68,9 @@ def import_contacts(table, mapping, *, actor, filename, event=None, status=None,
     # transaction with a write, so that on SQLite (pysqlite) each row's SAVEPOINT is nested in
     # it; a SAVEPOINT that opened the transaction would commit when released.
     entry = record("contacts.import", actor=actor, label=filename)
+    done = ContactImport(user_id=getattr(actor, "id", None), filename=filename,
+                         event_id=getattr(event, "id", None), status=status if event else None)
+    db.session.add(done)
     db.session.flush()
     outcomes = []
     for number, row in enumerate(table.rows, start=2):
@@ -70,20 +81,50 @@ def import_contacts(table, mapping, *, actor, filename, event=None, status=None,
             continue
         try:
             with db.session.begin_nested():
-                contact, action = _import_row(values, actor=actor, event=event, status=status,
-                                              source=source)
+                contact, action, journal = _import_row(values, actor=actor, event=event,
+                                                       status=status, source=source)
+                if action != "unchanged" or journal.attendance_changed:
+                    done.rows.append(journal.row(contact))
+                    db.session.flush()
         except ValidationError as error:
             errors = {name: [str(m) for m in messages]
                       for name, messages in (error.fields or {"row": [error.message]}).items()}
             outcomes.append(RowOutcome(number, "failed", errors=errors))
         else:
             outcomes.append(RowOutcome(number, action, contact_id=contact.id))
-    outcome = ImportOutcome(outcomes)
+    outcome = ImportOutcome(outcomes, contact_import=done)
+    done.counts = outcome.counts()
     entry.changes = {name: [None, count] for name, count in outcome.counts().items()}
+    entry.record_type, entry.record_id = "contact_imports", done.id
     return outcome
 
 
+@dataclass
+class _Journal:
+    """What one row changed, gathered while it is imported."""
+
+    created: bool = False
+    before: dict | None = None
+    attendance_before: str | None = None
+    attendance_changed: bool = False
+    organisation_created_id: int | None = None
+
+    def row(self, contact):
+        return ImportedRow(contact_id=contact.id, created=self.created, before=self.before,
+                           version_after=contact.version,
+                           attendance_before=self.attendance_before,
+                           organisation_created_id=self.organisation_created_id)
+
+
+def _before(contact):
+    """What an import may change on a person, to put back on undo."""
+    values = {name: getattr(contact, name) for name in CONTACT_FIELDS if name != "tags"}
+    return {**values, "tags": contact.tags,
+            "organisation_ids": sorted(a.organisation_id for a in contact.affiliations)}
+
+
 def _import_row(values, *, actor, event, status, source):
+    journal = _Journal()
     data = {name: values[name] for name in CONTACT_FIELDS if name in values}
     if "tags" in data:
         data["tags"] = [tag.strip() for tag in data["tags"].replace(";", ",").split(",")
@@ -93,9 +134,11 @@ def _import_row(values, *, actor, event, status, source):
         defaults = {name: values[name] for name in ORGANISATION_FIELDS if name in values}
         if len(defaults.get("country", "")) != 2:
             defaults.pop("country", None)  # only ISO codes; a country's name is left out
-        organisation, _ = organisation_services.organisation_from_reference(
+        organisation, created = organisation_services.organisation_from_reference(
             organisation_services.NEW_PREFIX + values["organisation"], actor=actor,
             defaults=defaults)  # a name, never an id, whatever the cell looks like
+        if created:
+            journal.organisation_created_id = organisation.id
     contact = _match(data, organisation)
     if contact is None:
         if source:
@@ -103,8 +146,10 @@ def _import_row(values, *, actor, event, status, source):
         if organisation is not None:
             data["affiliations"] = [{"organisation_id": organisation.id}]
         contact, action = contact_services.create_contact(data, actor=actor), "created"
+        journal.created = True
     else:
         version = contact.version
+        journal.before = _before(contact)
         if "tags" in data:
             data["tags"] = sorted(set(contact.tags) | set(data["tags"]))
         contact_services.update_contact(contact, data, actor=actor)
@@ -114,8 +159,13 @@ def _import_row(values, *, actor, event, status, source):
         db.session.flush()
         action = "updated" if contact.version != version else "unchanged"
     if event is not None:
+        attendance = db.session.scalar(sa.select(Attendance).where(
+            Attendance.event_id == event.id, Attendance.contact_id == contact.id))
+        journal.attendance_before = attendance.status if attendance is not None else None
+        journal.attendance_changed = journal.attendance_before != status
         event_services.set_attendance(event, contact, status, actor=actor)
-    return contact, action
+    db.session.flush()
+    return contact, action, journal
 
 
 def _match(data, organisation):
@@ -138,3 +188,101 @@ def _match(data, organisation):
         .where(Affiliation.organisation_id == organisation.id, Contact.deleted_at.is_(None),
                Contact.erased_at.is_(None)).order_by(Contact.id))
     return next((c for c in candidates if search_key(c.first_name, c.last_name) == name), None)
+
+
+def undo_import(contact_import, *, actor):
+    """Undo an import as a whole: the people it created are removed (with their organisations
+    it created, if nothing else uses them), the people it changed get back what they had, and
+    attendances at its event are as before. Refused, changing nothing, when someone has changed
+    one of its people since, or written a note, lead or attendance on a person it created: those
+    are named, to be looked at first. Only the importer or an admin may undo."""
+    if contact_import.undone_at is not None:
+        raise ValidationError(_l("This import has been undone already."))
+    if getattr(actor, "id", None) != contact_import.user_id and \
+            not has_permission(actor, Permission.MANAGE_USERS):
+        raise ValidationError(_l("Only the person who imported the file or an admin can undo "
+                                 "the import."))
+    # A person in two rows of the file: the first row knows what they were before the
+    # import, the last one what the import left.
+    first, last = {}, {}
+    for row in contact_import.rows:
+        if row.contact is not None:
+            first.setdefault(row.contact_id, row)
+            last[row.contact_id] = row
+    blocked = [row.contact for row in first.values()
+               if _changed_since(row, last[row.contact_id].version_after, contact_import)]
+    if blocked:
+        names = ", ".join(str(c) for c in blocked[:5]) + (" …" if len(blocked) > 5 else "")
+        raise ValidationError(_l("Changed since the import: %(names)s. Undo or check these "
+                                 "changes first; nothing has been undone.", names=names))
+    event = contact_import.event
+    removed = restored = 0
+    for row in first.values():
+        contact = row.contact
+        if event is not None and row.attendance_before is None:
+            event_services.remove_attendance(event, contact, actor=actor)
+        elif event is not None:
+            event_services.set_attendance(event, contact, row.attendance_before, actor=actor)
+        if row.created:
+            record("contact.import_remove", actor=actor, record=contact, label=str(contact))
+            db.session.delete(contact)
+            removed += 1
+        elif row.before is not None:
+            _restore(contact, row.before, actor=actor)
+            restored += 1
+    db.session.flush()
+    for row in contact_import.rows:
+        if row.organisation_created_id is not None:
+            _remove_if_unused(row.organisation_created_id, actor=actor)
+    contact_import.undone_at, contact_import.undone_by_id = utcnow(), getattr(actor, "id", None)
+    record("contacts.import_undo", actor=actor, record=contact_import,
+           label=contact_import.filename,
+           changes={"removed": [None, removed], "restored": [None, restored]})
+    db.session.flush()
+    return removed, restored
+
+
+def _changed_since(row, version_after, contact_import):
+    """Whether a person of the import has been changed since, or (for one it created) has
+    gathered notes, leads or attendances of their own."""
+    contact = row.contact
+    if contact.version != version_after or contact.is_deleted:
+        return True
+    if not row.created:
+        return False
+    own_attendances = sa.select(Attendance.id).where(
+        Attendance.contact_id == contact.id,
+        Attendance.event_id != (contact_import.event_id or 0))
+    return bool(db.session.scalar(sa.select(sa.or_(
+        sa.exists(sa.select(Activity.id).where(Activity.contact_id == contact.id)),
+        sa.exists(sa.select(lead_contacts.c.lead_id).where(
+            lead_contacts.c.contact_id == contact.id)),
+        sa.exists(own_attendances)))))
+
+
+def _restore(contact, before, *, actor):
+    data = {name: before.get(name) for name in CONTACT_FIELDS}
+    contact_services.update_contact(contact, data, actor=actor)
+    for affiliation in list(contact.affiliations):
+        if affiliation.organisation_id not in before["organisation_ids"]:
+            contact_services.remove_affiliation(contact, affiliation.organisation_id,
+                                                actor=actor)
+
+
+def _remove_if_unused(organisation_id, *, actor):
+    """Remove an organisation an undone import created, unless something else refers to it."""
+    organisation = db.session.get(Organisation, organisation_id)
+    if organisation is None or organisation.version != 1:
+        return
+    references = [
+        sa.select(Affiliation.id).where(Affiliation.organisation_id == organisation_id),
+        sa.select(Lead.id).where(sa.or_(Lead.organisation_id == organisation_id,
+                                        Lead.referral_partner_id == organisation_id)),
+        sa.select(Activity.id).where(Activity.organisation_id == organisation_id),
+        sa.select(Organisation.id).where(Organisation.parent_id == organisation_id),
+    ]
+    if db.session.scalar(sa.select(sa.or_(*(sa.exists(r) for r in references)))):
+        return
+    record("organisation.import_remove", actor=actor, record=organisation,
+           label=organisation.name)
+    db.session.delete(organisation)

@@ -12,9 +12,11 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
-from crm.auth.permissions import Permission, require
+from crm.auth.permissions import Permission, has_permission, require
 from crm.core.exports import neutralise
+from crm.core.lists import page_args, paginate
 from crm.core.models import utcnow
 from crm.core.services import ValidationError
 from crm.core.validation import Checker
@@ -22,9 +24,9 @@ from crm.events import queries as event_queries
 from crm.events.models import AttendanceStatus, Event
 from crm.extensions import db
 from crm.imports.forms import UploadForm
-from crm.imports.models import ImportUpload
+from crm.imports.models import ContactImport, ImportUpload
 from crm.imports.reading import HEADER_NAMES, MAX_BROWSER_ROWS, guess_mapping, read_table
-from crm.imports.services import import_contacts
+from crm.imports.services import import_contacts, undo_import
 
 bp = Blueprint("imports", __name__)
 
@@ -142,7 +144,8 @@ def preview(upload_id):
     mapping = _mapping(table, source)
     named = set(mapping.values()) & {"first_name", "last_name", "email"}
     status, outcome = 200, None
-    if upload.event is not None and upload.event.is_deleted:
+    event_gone = upload.event is not None and upload.event.is_deleted
+    if event_gone:
         flash(_("The event has been deleted; upload the file again with another one, or none."),
               "danger")
         named = set()  # nothing is tried or imported
@@ -156,7 +159,8 @@ def preview(upload_id):
             db.session.commit()
             counts = outcome.counts()
             flash(_("“%(file)s” imported: %(created)s new, %(updated)s updated, %(unchanged)s "
-                    "unchanged, %(failed)s not imported.", file=filename, **counts), "success")
+                    "unchanged, %(failed)s not imported. Under “Earlier imports” it can be undone.",
+                    file=filename, **counts), "success")
             if event_id:
                 return redirect(url_for("contacts.index", event=event_id))
             return redirect(url_for("contacts.index"))
@@ -173,7 +177,7 @@ def preview(upload_id):
         "imports/preview.html", upload=upload, table=table, mapping=mapping, outcome=outcome,
         columns_query=columns_query,
         rows=table.rows[:PREVIEW_ROWS], field_labels=FIELD_LABELS, action_labels=ACTION_LABELS,
-        named=named, known=", ".join(names[0] for names in HEADER_NAMES.values())), status
+        named=named, event_gone=event_gone, known=", ".join(names[0] for names in HEADER_NAMES.values())), status
 
 
 @bp.route("/imports/<id:upload_id>/problems.csv")
@@ -206,3 +210,43 @@ def discard(upload_id):
     db.session.commit()
     flash(_("The uploaded file is discarded."), "success")
     return redirect(url_for("contacts.index"))
+
+
+@bp.route("/imports/history")
+@require(Permission.EDIT_RECORDS)
+def history():
+    """The imports carried out, newest first, each with what it did; one can be undone."""
+    query = (sa.select(ContactImport)
+             .options(joinedload(ContactImport.user), joinedload(ContactImport.undone_by),
+                      joinedload(ContactImport.event))
+             .order_by(ContactImport.created_at.desc(), ContactImport.id.desc()))
+    page, per_page = page_args()
+    return render_template("imports/history.html", imports=paginate(query, page, per_page),
+                           action_labels=ACTION_LABELS,
+                           may_undo=lambda done: done.undone_at is None and _may_undo(done))
+
+
+def _may_undo(contact_import):
+    return (contact_import.user_id == current_user.id
+            or has_permission(current_user, Permission.MANAGE_USERS))
+
+
+@bp.post("/imports/history/<id:import_id>/undo")
+@require(Permission.EDIT_RECORDS)
+def undo(import_id):
+    contact_import = db.session.get(ContactImport, import_id)
+    if contact_import is None:
+        abort(404)
+    if not _may_undo(contact_import):
+        abort(403)
+    try:
+        removed, restored = undo_import(contact_import, actor=current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return redirect(url_for("imports.history")), 303
+    db.session.commit()
+    flash(_("The import of “%(file)s” is undone: %(removed)s people removed, %(restored)s "
+            "restored to what they were.", file=contact_import.filename, removed=removed,
+            restored=restored), "success")
+    return redirect(url_for("imports.history")), 303

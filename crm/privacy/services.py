@@ -17,6 +17,7 @@ from crm.core.services import ValidationError, check_version, touch
 from crm.core.validation import LONG_TEXT_MAX, Checker
 from crm.events.models import Attendance
 from crm.extensions import db
+from crm.imports.models import ImportedRow
 from crm.privacy.models import DataRequest, RequestKind
 
 # The fields of a contact that hold personal data, and what erasure leaves in them.
@@ -92,6 +93,10 @@ def erase_contact(contact, *, actor, confirmed=False):
         touch(activity)
     db.session.execute(sa.update(DataRequest).where(DataRequest.contact_id == contact.id)
                        .values(contact_id=None).execution_options(synchronize_session=False))
+    # What an import found on the person before changing them, kept for its undo, goes too:
+    # the import can no longer be undone for this person.
+    db.session.execute(sa.delete(ImportedRow).where(ImportedRow.contact_id == contact.id)
+                       .execution_options(synchronize_session=False))
     for field, value in ERASED_FIELDS.items():
         setattr(contact, field, value)
     contact.do_not_contact = True

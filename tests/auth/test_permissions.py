@@ -15,7 +15,7 @@ from crm.auth.permissions import ROLE_PERMISSIONS, Permission, has_permission
 from crm.contacts import services as contact_services
 from crm.events import services as event_services
 from crm.extensions import db
-from crm.imports.models import ImportUpload
+from crm.imports.models import ContactImport, ImportUpload
 from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
 from crm.privacy import services as privacy_services
@@ -126,6 +126,8 @@ EXPECTED = {
     ("imports.preview", "POST"): signed_in(404),
     ("imports.problems", "GET"): signed_in(404),
     ("imports.discard", "POST"): signed_in(404),
+    ("imports.history", "GET"): signed_in(200),
+    ("imports.undo", "POST"): admins_only(303),  # someone else's import
     ("contacts.vcard_download", "GET"): signed_in(200),
     ("saved_views.index", "GET"): signed_in(200),
     ("saved_views.new", "GET"): signed_in(404),  # without ?list=: no list to save a view of
@@ -244,8 +246,10 @@ def make_targets():
         user, {"list_name": "contacts", "name": "Seoul", "query": "tag=Seoul"}, actor=user)
     upload = ImportUpload(user_id=user.id, filename="liste.csv", data=b"Name\r\nKim\r\n")
     db.session.add(upload)
+    done = ContactImport(user_id=user.id, filename="liste.csv", counts={})
+    db.session.add(done)
     db.session.commit()
-    return {"user_id": user.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
+    return {"user_id": user.id, "import_id": done.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,
