@@ -28,6 +28,7 @@ from crm.core.security import reject_unreadable_input, set_security_headers
 from crm.core.templating import register_template_helpers
 from crm.core.views import bp as core_bp
 from crm.demo import cli as demo_cli
+from crm.duplicates.views import bp as duplicates_bp
 from crm.events.views import bp as events_bp
 from crm.extensions import babel, csrf, db, limiter, login_manager, migrate
 from crm.imports import cli as imports_cli
@@ -42,8 +43,8 @@ from crm.search.views import bp as search_bp
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, contacts_bp,
-              events_bp, imports_bp, leads_bp, privacy_bp, reports_bp, saved_views_bp, search_bp,
-              api_bp)
+              duplicates_bp, events_bp, imports_bp, leads_bp, privacy_bp, reports_bp,
+              saved_views_bp, search_bp, api_bp)
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,

@@ -6,14 +6,35 @@ from crm.activities.models import Activity, ReminderDigest
 from crm.audit.models import AuditEntry
 from crm.auth.models import ApiToken, RateLimitCounter, User
 from crm.contacts.models import Affiliation, Contact, ContactTag
+from crm.duplicates.models import Merge
 from crm.events.models import Attendance, Event
-from crm.imports.models import ImportUpload
+from crm.imports.models import ContactImport, ImportedRow, ImportUpload
 from crm.leads.models import Lead, StageChange
 from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
 from crm.privacy.models import DataRequest
 from crm.saved_views.models import SavedView
 
-__all__ = ["Activity", "Affiliation", "ApiToken", "Attendance", "AuditEntry", "Contact",
-           "ContactTag", "DataRequest", "Event", "ImportUpload", "Lead", "Organisation",
-           "OrganisationSector", "OrganisationTag", "RateLimitCounter", "ReminderDigest",
-           "SavedView", "StageChange", "User"]
+__all__ = [
+           "Activity",
+           "Affiliation",
+           "ApiToken",
+           "Attendance",
+           "AuditEntry",
+           "Contact",
+           "ContactImport",
+           "ContactTag",
+           "DataRequest",
+           "Event",
+           "ImportUpload",
+           "ImportedRow",
+           "Lead",
+           "Merge",
+           "Organisation",
+           "OrganisationSector",
+           "OrganisationTag",
+           "RateLimitCounter",
+           "ReminderDigest",
+           "SavedView",
+           "StageChange",
+           "User",
+]

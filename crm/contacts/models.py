@@ -18,7 +18,7 @@ from crm.core.models import (
     UTCDateTime,
     VersionedMixin,
 )
-from crm.core.text import search_key, sort_key
+from crm.core.text import name_key, search_key, sort_key
 from crm.extensions import db
 
 # The languages a contact may prefer, as ISO 639-1 codes; named by Babel in the user's language.
@@ -120,6 +120,10 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Kept beside the name by derive_keys(): German sorting and folded search.
     name_sort: Mapped[str] = mapped_column(sa.String(300), nullable=False)
+    # The name folded, its words in order, for finding the same person entered twice
+    # ("Müller, Jürgen" and "Juergen Mueller" alike); empty once erased.
+    name_key: Mapped[str] = mapped_column(sa.String(300), nullable=False, default="",
+                                          server_default="", index=True)
     search_text: Mapped[str] = mapped_column(sa.Text, nullable=False)
 
     owner: Mapped["User | None"] = relationship("User", foreign_keys=[owner_id])  # noqa: F821
@@ -186,6 +190,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
         self.name_sort = sort_key(basis)[:300]
         self.search_text = ("" if self.erased_at is not None else
                             search_key(self.plain_name, self.latin_name, self.email, *self.tags))
+        self.name_key = "" if self.erased_at is not None else name_key(self.first_name,
+                                                                        self.last_name)
 
 
 def _is_east_asian(text):

@@ -30,6 +30,13 @@ def search_key(*parts):
     return " ".join(text.split())
 
 
+def name_key(*parts):
+    """A person's name for catching duplicates: folded like `search_key`, without punctuation,
+    its words sorted, so that `Jürgen Müller`, `Müller, Juergen` and `MUELLER Jürgen` agree."""
+    words = "".join(c if c.isalnum() else " " for c in search_key(*parts)).split()
+    return " ".join(sorted(words))[:300]
+
+
 # Legal forms that do not tell two organisations apart ("Jenoptik AG" is "Jenoptik").
 _LEGAL_FORMS = {
     "ag", "gmbh", "mbh", "ug", "kg", "kgaa", "ohg", "gbr", "ev", "e v", "eg", "se", "co", "cokg",

@@ -15,6 +15,7 @@ from crm.contacts.models import ERASED_NAME, Contact
 from crm.core.models import utcnow
 from crm.core.services import ValidationError, check_version, touch
 from crm.core.validation import LONG_TEXT_MAX, Checker
+from crm.duplicates.models import Merge
 from crm.events.models import Attendance
 from crm.extensions import db
 from crm.imports.models import ImportedRow
@@ -97,6 +98,11 @@ def erase_contact(contact, *, actor, confirmed=False):
     # the import can no longer be undone for this person.
     db.session.execute(sa.delete(ImportedRow).where(ImportedRow.contact_id == contact.id)
                        .execution_options(synchronize_session=False))
+    # So does what a merge kept of the person for its undo.
+    db.session.execute(sa.delete(Merge).where(
+        Merge.record_type == "contacts",
+        sa.or_(Merge.kept_id == contact.id, Merge.other_id == contact.id))
+        .execution_options(synchronize_session=False))
     for field, value in ERASED_FIELDS.items():
         setattr(contact, field, value)
     contact.do_not_contact = True

@@ -83,7 +83,7 @@ def downgrade():
     if op.get_bind().dialect.name == 'sqlite':
         for table in TABLES:
             for trigger in ('insert', 'delete', 'update'):
-                op.execute(f'DROP TRIGGER {table}_fts_{trigger}')
+                op.execute(f'DROP TRIGGER IF EXISTS {table}_fts_{trigger}')
             op.execute(f'DROP TABLE {table}_fts')
     else:
         for table in TABLES:

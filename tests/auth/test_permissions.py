@@ -13,6 +13,7 @@ from crm.activities import services as activity_services
 from crm.auth.models import Role
 from crm.auth.permissions import ROLE_PERMISSIONS, Permission, has_permission
 from crm.contacts import services as contact_services
+from crm.duplicates import services as duplicate_services
 from crm.events import services as event_services
 from crm.extensions import db
 from crm.imports.models import ContactImport, ImportUpload
@@ -127,6 +128,11 @@ EXPECTED = {
     ("imports.problems", "GET"): signed_in(404),
     ("imports.discard", "POST"): signed_in(404),
     ("imports.history", "GET"): signed_in(200),
+    ("duplicates.index", "GET"): signed_in(200),
+    ("duplicates.merge", "GET"): signed_in(200),
+    ("duplicates.merge", "POST"): signed_in(303),
+    ("duplicates.merges", "GET"): admins_only(200),
+    ("duplicates.undo", "POST"): admins_only(303),
     ("imports.undo", "POST"): admins_only(303),  # someone else's import
     ("contacts.vcard_download", "GET"): signed_in(200),
     ("saved_views.index", "GET"): signed_in(200),
@@ -248,8 +254,13 @@ def make_targets():
     db.session.add(upload)
     done = ContactImport(user_id=user.id, filename="liste.csv", counts={})
     db.session.add(done)
+    twins = [contact_services.create_contact({"first_name": "Zwei", "last_name": "Mal"},
+                                             actor=None, allow_duplicate=True)
+             for _ in range(4)]
+    merge = duplicate_services.merge("contacts", twins[2], twins[3], {}, actor=None)
     db.session.commit()
-    return {"user_id": user.id, "import_id": done.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
+    return {"user_id": user.id, "import_id": done.id, "record_type": "contacts",
+            "kept_id": twins[0].id, "other_id": twins[1].id, "merge_id": merge.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,

@@ -32,7 +32,7 @@ PERSONAL = ("민정", "김", "Kim Min-jung", "mj.kim@example.kr", "+82221234567"
             "Dr.", "Visitenkarte", "Head of Investment", "VIP", "Flächenbedarf", "2025-05-21")
 # The columns of a contact that erasure keeps: keys, counts, marks, times and the owner.
 KEPT_COLUMNS = {"id", "owner_id", "legal_basis", "do_not_contact", "erased_at", "name_sort",
-                "search_text", "retention_reviewed_on", "created_at", "updated_at",
+                "search_text", "name_key", "retention_reviewed_on", "created_at", "updated_at",
                 "created_by_id", "deleted_at", "version"}
 
 
@@ -82,6 +82,7 @@ def test_erasure_removes_the_persons_data_everywhere_and_keeps_the_counts(person
     assert left == []
     erased = db.session.get(Contact, contact.id)
     assert erased.display_name == "Gelöschte Person" and erased.search_text == ""
+    assert erased.name_key == ""  # no longer found among likely duplicates
     assert (erased.do_not_contact, erased.marketing_consent) == (True, False)
     assert erased.affiliations == [] and erased.tags == []
     assert erased.deleted_at is None, "kept for the counts"

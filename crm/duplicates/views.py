@@ -1,0 +1,122 @@
+"""Likely duplicates, the merge screen that picks each field's value, and the merges an admin
+can undo."""
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy.orm import joinedload
+
+from crm.auth.permissions import Permission, require
+from crm.core.formatting import format_day
+from crm.core.lists import page_args, paginate
+from crm.core.services import ValidationError
+from crm.duplicates import queries, services
+from crm.duplicates.models import Merge
+from crm.extensions import db
+
+bp = Blueprint("duplicates", __name__)
+REASON_LABELS = {"name": _l("same name"), "email": _l("same email address"),
+                 "organisation": _l("same organisation")}
+LABELS = {
+    "academic_title": _l("Academic title"), "first_name": _l("First name"),
+    "last_name": _l("Last name"), "latin_name": _l("Latin spelling"),
+    "position": _l("Position"), "email": _l("Email address"), "phone": _l("Phone"),
+    "mobile": _l("Mobile"), "language": _l("Preferred language"), "owner_id": _l("Owner"),
+    "legal_basis": _l("Legal basis"), "source": _l("Source"), "informed_on": _l("Informed on"),
+    "marketing_consent": _l("Marketing consent"), "name": _l("Name"), "kind": _l("Kind"),
+    "country": _l("Country"), "city": _l("City"), "address": _l("Address"),
+    "website": _l("Website"), "description": _l("Description"),
+    "parent_id": _l("Part of (parent organisation)"),
+}
+DETAIL = {"contacts": ("contacts.detail", "contact_id"),
+          "organisations": ("organisations.detail", "organisation_id")}
+
+
+@bp.route("/duplicates")
+@require(Permission.EDIT_RECORDS)
+def index():
+    return render_template("duplicates/index.html", contacts=queries.contact_groups(),
+                           organisations=queries.organisation_groups(),
+                           reason_labels=REASON_LABELS, limit=queries.MAX_GROUPS)
+
+
+@bp.route("/duplicates/<any(contacts, organisations):record_type>/<id:kept_id>/<id:other_id>",
+          methods=["GET", "POST"])
+@require(Permission.EDIT_RECORDS)
+def merge(record_type, kept_id, other_id):
+    """Both records side by side, a choice for each field where they differ; then the merge."""
+    model, fields = services.KINDS[record_type][:2]
+    kept, other = db.session.get(model, kept_id), db.session.get(model, other_id)
+    if kept is None or other is None or kept.is_deleted or other.is_deleted:
+        abort(404)
+    if kept_id == other_id:
+        abort(404)
+    shown = [name for name in fields if name != "do_not_contact"]
+    status, problems = 200, {}
+    if request.method == "POST":
+        choices = {name: request.form.get(f"field-{name}", "kept") for name in shown}
+        try:
+            services.merge(record_type, kept, other, choices, actor=current_user)
+        except ValidationError as error:
+            db.session.rollback()
+            status, problems = 422, error.fields or {"": [error.message]}
+            kept, other = db.session.get(model, kept_id), db.session.get(model, other_id)
+        else:
+            db.session.commit()
+            flash(_("“%(other)s” is merged into “%(kept)s”. An admin can undo the merge under "
+                    "Admin → Merges.", other=str(other), kept=str(kept)), "success")
+            endpoint, argument = DETAIL[record_type]
+            return redirect(url_for(endpoint, **{argument: kept.id}), 303)
+    return render_template("duplicates/merge.html", record_type=record_type, kept=kept,
+                           other=other, fields=shown, labels=LABELS, problems=problems,
+                           display=_display), status
+
+
+@bp.route("/admin/merges")
+@require(Permission.RESTORE_RECORDS)
+def merges():
+    query = (sa.select(Merge).options(joinedload(Merge.user), joinedload(Merge.undone_by))
+             .order_by(Merge.created_at.desc(), Merge.id.desc()))
+    page, per_page = page_args()
+    return render_template("duplicates/merges.html", merges=paginate(query, page, per_page),
+                           detail=DETAIL)
+
+
+@bp.post("/admin/merges/<id:merge_id>/undo")
+@require(Permission.RESTORE_RECORDS)
+def undo(merge_id):
+    done = db.session.get(Merge, merge_id)
+    if done is None:
+        abort(404)
+    try:
+        kept, other = services.undo_merge(done, actor=current_user)
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+    else:
+        db.session.commit()
+        flash(_("The merge is undone: “%(kept)s” and “%(other)s” are two records again.",
+                kept=str(kept), other=str(other)), "success")
+    return redirect(url_for("duplicates.merges"), 303)
+
+
+def _display(record_, name):
+    """A field's value as a person reads it."""
+    value = getattr(record_, name)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if name == "owner_id":
+        return record_.owner.name if record_.owner else ""
+    if name == "parent_id":
+        return record_.parent.name if getattr(record_, "parent", None) else f"#{value}"
+    if name == "legal_basis":
+        return record_.legal_basis_enum.label
+    if name == "kind":
+        return record_.kind_enum.label
+    if name == "informed_on":
+        return format_day(value)
+    return value
