@@ -110,6 +110,10 @@ CONTACTS = [
      "position": "Senior Managerin Investor Consulting Asien-Pazifik",
      "organisation": "Germany Trade & Invest (GTAI)", "email": "sabine.mueller@gtai.example",
      "phone": "+49 30 23125 401", "language": "de", "source": PARTNER, "by": LEA},
+    # The same person again, from an attendee list: for the page of likely duplicates.
+    {"first_name": "Sabine", "last_name": "Mueller", "position": "Investor Consulting",
+     "organisation": "Germany Trade & Invest (GTAI)", "email": "s.mueller@gtai.example",
+     "language": "de", "source": SEMINAR, "by": KATRIN},
     {"first_name": "Jens", "last_name": "Hoffmann", "position": "Korrespondent Seoul",
      "organisation": "Germany Trade & Invest (GTAI)", "email": "jens.hoffmann@gtai.example",
      "phone": "+82 2 3780 4699", "language": "de", "source": PARTNER, "by": MINJUNG},

@@ -15,6 +15,7 @@ from crm.demo import services
 from crm.demo.data import CHINA_2025, EVENTS, ORGANISATIONS, SOUTH_KOREA_2024, TEAM, USA_2025
 from crm.demo.leads import LEADS
 from crm.demo.people import CONTACTS, NOTES
+from crm.duplicates.queries import contact_groups
 from crm.events.models import Attendance, Event
 from crm.extensions import db
 from crm.leads.models import StageChange
@@ -291,3 +292,8 @@ def test_seed_demo_uses_an_organisation_the_team_entered_already(app):
     assert organisation_named("Jenoptik Shanghai").parent == jenoptik
     assert contact_with("claudia.neumann@jenoptik.example").current_affiliations[0] \
         .organisation == jenoptik
+
+
+def test_the_demo_shows_a_likely_duplicate(seeded):
+    groups = [[c.email for c in records] for records, _ in contact_groups()]
+    assert groups == [["sabine.mueller@gtai.example", "s.mueller@gtai.example"]]
