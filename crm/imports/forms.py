@@ -12,6 +12,7 @@ class UploadForm(FlaskForm):
     file = FileField(_l("CSV or Excel file"),
                      description=_l("A badge scanner's export, a partner's attendee list, a list "
                                     "saved by Excel: UTF-8 or Windows-1252, separated by ; , or "
-                                    "tab, or an .xlsx workbook."))
+                                    "tab; an .xlsx workbook; or vCards (.vcf) from a phone or a "
+                                    "card-scanning app."))
     event_id = SelectField(_l("Record everyone at this event"), choices=[], validate_choice=False)
     status = SelectField(_l("As"), choices=[], validate_choice=False)
