@@ -130,7 +130,7 @@ RECORD_TYPE_LABELS = {
 
 # Keys of `changes` that point to a record the entry is also about (the person an attendee
 # entry names, found again by erasure), not shown on the page: the text beside them is.
-REFERENCE_FIELDS = frozenset({"attendee_id"})
+REFERENCE_FIELDS = frozenset({"attendee_id", "merged_id"})
 
 
 class AuditEntry(db.Model):

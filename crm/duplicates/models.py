@@ -15,7 +15,9 @@ class Merge(db.Model):
     `kept_before` and `other_before` hold the fields each had; `moved` lists the rows that
     pointed at `other` and now point at `kept` (`[table, primary key, column]`), `removed` the
     rows of `other` that `kept` had already (an attendance at the same event, the same tag) as
-    they were, `changed` rows of `kept` the merge changed (an attendance's status)."""
+    they were, `changed` rows of `kept` the merge changed (an attendance's status). An undo
+requires both records as the merge left them (`kept_version_after`,
+`other_version_after`)."""
 
     __tablename__ = "merges"
 
@@ -32,6 +34,8 @@ class Merge(db.Model):
     removed: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     changed: Mapped[list] = mapped_column(sa.JSON, nullable=False, default=list)
     kept_version_after: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    # The other's version once merged away: an undo finds it so, or refuses.
+    other_version_after: Mapped[int | None] = mapped_column(sa.Integer)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL"))

@@ -38,6 +38,10 @@ KINDS = {
                       organisation_services.update_organisation),
 }
 _STATUS_ORDER = [status.value for status in AttendanceStatus]
+# Records of what was done, which keep pointing at the record they were about: an import's
+# row still names the person it changed (an undo of the import then finds them merged away
+# and refuses), a merge the records it merged.
+_JOURNALS = {"merges", "imported_rows"}
 
 
 def merge(record_type, kept, other, choices, *, actor):
@@ -61,9 +65,8 @@ def merge(record_type, kept, other, choices, *, actor):
             for name, side in choices.items() if side == "other"}
     if record_type == "contacts" and other.do_not_contact:
         data["do_not_contact"] = True  # a wish not to be contacted survives any merge
-    if record_type == "organisations" and (data.get("parent_id", kept.parent_id)
-                                           in (kept.id, other.id)):
-        data["parent_id"] = None  # never its own parent
+    if record_type == "organisations":
+        _check_parent(kept, other, data)
     # The other record lets go of its email first, which the kept one may take over.
     if record_type == "contacts" and other.email:
         other.email = None
@@ -79,12 +82,33 @@ def merge(record_type, kept, other, choices, *, actor):
     done = Merge(record_type=record_type, kept_id=kept.id, other_id=other.id,
                  user_id=getattr(actor, "id", None), kept_before=kept_before,
                  other_before=other_before, moved=moved, removed=removed, changed=changed,
-                 kept_version_after=kept.version)
+                 kept_version_after=kept.version, other_version_after=other.version)
     db.session.add(done)
     db.session.flush()
     record(f"{record_type[:-1]}.merge", actor=actor, record=kept, label=str(kept),
-           changes={"merged": [f"{other} (#{other.id})", f"{kept} (#{kept.id})"]})
+           changes={"merged": [f"{other} (#{other.id})", f"{kept} (#{kept.id})"],
+                    "merged_id": [other.id, kept.id]})
     return done
+
+
+def _check_parent(kept, other, data):
+    """Never a parent organisation that is the kept one or would become one of its
+    subsidiaries: the other's subsidiaries become the kept one's. A parent that was one of the
+    two is dropped; one below them is refused on the field."""
+    parent_id = data.get("parent_id", kept.parent_id)
+    if parent_id in (kept.id, other.id):
+        data["parent_id"] = None
+        return
+    seen, current = set(), parent_id
+    while current is not None and current not in seen:
+        if current in (kept.id, other.id):
+            message = _l("“%(name)s” belongs to one of the two organisations and cannot be "
+                         "their parent; choose the other value.",
+                         name=str(db.session.get(Organisation, parent_id)))
+            raise ValidationError(message, fields={"parent_id": [message]})
+        seen.add(current)
+        current = db.session.scalar(sa.select(Organisation.parent_id)
+                                    .where(Organisation.id == current))
 
 
 def undo_merge(done, *, actor):
@@ -96,10 +120,15 @@ def undo_merge(done, *, actor):
         raise ValidationError(_l("This merge has been undone already."))
     model, _fields, update = KINDS[done.record_type]
     kept, other = db.session.get(model, done.kept_id), db.session.get(model, done.other_id)
-    if kept is None or other is None or kept.version != done.kept_version_after:
+    if kept is None or kept.version != done.kept_version_after:
         raise ValidationError(_l("“%(name)s” has been changed since the merge; undo those "
                                  "changes first, or correct the records by hand.",
-                                 name=str(kept or other or "")))
+                                 name=str(kept or "")))
+    if other is None or not other.is_deleted or (
+            done.other_version_after is not None and other.version != done.other_version_after):
+        raise ValidationError(_l("“%(name)s” has been restored, changed or merged again since "
+                                 "the merge; correct the records by hand.",
+                                 name=str(other or "")))
     # Rows first, so that the fields put back find the records as they were.
     for table_name, key, column, status in reversed(done.changed):
         table = db.metadata.tables[table_name]
@@ -109,18 +138,17 @@ def undo_merge(done, *, actor):
         db.session.execute(table.update().where(*_where(table, {**key, column: done.kept_id}))
                            .values({column: done.other_id}))
     for table_name, row in done.removed:
-        table = db.metadata.tables[table_name]
-        db.session.execute(table.insert().values(_typed(table, row)))
+        _put_back(db.metadata.tables[table_name], row)
     db.session.expire_all()
     kept, other = db.session.get(model, done.kept_id), db.session.get(model, done.other_id)
     data = {name: _from_json(model.__table__.c[name], value)
             for name, value in done.kept_before.items()}
-    if done.record_type == "contacts":
-        other.email = None
+    # The other comes back first: the kept one's parent may have been the other.
+    other.deleted_at = None
+    db.session.flush()
     update(kept, data, actor=actor, allow_duplicate=True)
     for name, value in done.other_before.items():
         setattr(other, name, _from_json(model.__table__.c[name], value))
-    other.deleted_at = None
     if hasattr(other, "derive_keys"):
         other.derive_keys()
     touch(other)
@@ -128,8 +156,23 @@ def undo_merge(done, *, actor):
     done.undone_at, done.undone_by_id = utcnow(), getattr(actor, "id", None)
     db.session.flush()
     record(f"{done.record_type[:-1]}.merge_undo", actor=actor, record=kept, label=str(kept),
-           changes={"merged": [f"{kept} (#{kept.id})", f"{other} (#{other.id})"]})
+           changes={"merged": [f"{kept} (#{kept.id})", f"{other} (#{other.id})"],
+                    "merged_id": [kept.id, other.id]})
     return kept, other
+
+
+def _put_back(table, row):
+    """Insert a row the merge removed, unless the same row is there again (the same tag, the
+    same event for the person); under a new id if its own has been given to another row."""
+    row = _typed(table, row)
+    for key in _unique_keys(table):
+        if db.session.execute(sa.select(*key).where(
+                *(column == row[column.name] for column in key))).first() is not None:
+            return
+    if "id" in row and db.session.execute(
+            sa.select(table.c.id).where(table.c.id == row["id"])).first() is not None:
+        row = {name: value for name, value in row.items() if name != "id"}
+    db.session.execute(table.insert().values(row))
 
 
 def _fields(record_, fields):
@@ -166,7 +209,7 @@ def _move_references(target, kept_id, other_id):
     moved, removed, changed = [], [], []
     for table in db.metadata.sorted_tables:
         for fk in table.foreign_keys:
-            if fk.column.table is not target or table.name == "merges":
+            if fk.column.table is not target or table.name in _JOURNALS:
                 continue
             column = fk.parent
             key_columns = list(table.primary_key.columns)
@@ -197,6 +240,14 @@ def _move_references(target, kept_id, other_id):
                 db.session.execute(table.delete().where(
                     *_where(table, {c.name: row[c.name] for c in key_columns})))
     return moved, removed, changed
+
+
+def _unique_keys(table):
+    """The unique keys of `table` other than a lone `id`: the columns that make a row the same
+    row as another."""
+    keys = [list(table.primary_key.columns)] + [
+        list(c.columns) for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+    return [key for key in keys if [c.name for c in key] != ["id"]]
 
 
 def _siblings(table, column):

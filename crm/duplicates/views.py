@@ -49,10 +49,16 @@ def merge(record_type, kept_id, other_id):
     """Both records side by side, a choice for each field where they differ; then the merge."""
     model, fields = services.KINDS[record_type][:2]
     kept, other = db.session.get(model, kept_id), db.session.get(model, other_id)
-    if kept is None or other is None or kept.is_deleted or other.is_deleted:
+    if kept_id == other_id or kept is None or other is None or kept.is_deleted:
         abort(404)
-    if kept_id == other_id:
-        abort(404)
+    if other.is_deleted:
+        if not _merged(record_type, kept_id, other_id):
+            abort(404)
+        # The same merge sent twice (a second click, the back button): it is done.
+        flash(_("“%(other)s” is merged into “%(kept)s” already.", other=str(other),
+                kept=str(kept)), "info")
+        endpoint, argument = DETAIL[record_type]
+        return redirect(url_for(endpoint, **{argument: kept.id}), 303)
     shown = [name for name in fields if name != "do_not_contact"]
     status, problems = 200, {}
     if request.method == "POST":
@@ -100,6 +106,12 @@ def undo(merge_id):
         flash(_("The merge is undone: “%(kept)s” and “%(other)s” are two records again.",
                 kept=str(kept), other=str(other)), "success")
     return redirect(url_for("duplicates.merges"), 303)
+
+
+def _merged(record_type, kept_id, other_id):
+    return db.session.scalar(sa.select(sa.exists().where(
+        Merge.record_type == record_type, Merge.kept_id == kept_id,
+        Merge.other_id == other_id, Merge.undone_at.is_(None))))
 
 
 def _display(record_, name):

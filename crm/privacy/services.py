@@ -27,6 +27,7 @@ ERASED_FIELDS = {"first_name": None, "last_name": "–", "latin_name": None,
                  "mobile": None, "language": None, "source": None, "informed_on": None,
                  "marketing_consent": False}
 ATTENDEE_ACTIONS = ("event.attendee_add", "event.attendee_update", "event.attendee_remove")
+MERGE_ACTIONS = ("contact.merge", "contact.merge_undo")
 
 
 def note_data_report(contact, *, actor, form):
@@ -146,6 +147,17 @@ def _scrub_audit(contact_id, activity_ids, names):
         else:
             continue
         entry.changes = {**changes, "attendee": renamed}
+    # A merge is recorded on the kept person, naming the other ("Kim (#12)") by id too.
+    merged = sa.or_(*(AuditEntry.changes[("merged_id", side)].as_integer() == contact_id
+                      for side in (0, 1)))
+    for entry in db.session.scalars(sa.select(AuditEntry).where(
+            AuditEntry.action.in_(MERGE_ACTIONS), AuditEntry.record_type == "contacts",
+            merged)):
+        changes = entry.changes or {}
+        entry.changes = {**changes, "merged": [
+            f"{erased} (#{contact_id})" if merged_id == contact_id else value
+            for value, merged_id in zip(changes.get("merged") or [], changes["merged_id"],
+                                        strict=False)]}
 
 
 def _status_of_erased(value, erased):

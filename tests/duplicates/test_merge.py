@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 
 from crm.activities.models import Activity
+from crm.audit.models import AuditEntry
 from crm.contacts import services as contact_services
 from crm.contacts.models import Contact
 from crm.core.services import ValidationError
@@ -13,6 +14,8 @@ from crm.duplicates.models import Merge
 from crm.events import services as event_services
 from crm.events.models import Attendance
 from crm.extensions import db
+from crm.imports.reading import guess_mapping, read_table
+from crm.imports.services import import_contacts, undo_import
 from crm.leads import services as lead_services
 from crm.organisations.models import Organisation
 from crm.privacy import services as privacy_services
@@ -259,7 +262,12 @@ def test_the_pages_list_merge_and_undo(app, twins):
     response = member.post(merge_url, data={"field-email": "other"})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/contacts/{twins['kept'].id}")
-    assert member.get(merge_url).status_code == 404  # the other is gone
+    again = member.post(merge_url, data={"field-email": "other"})  # a second click
+    assert again.status_code == 303
+    assert again.headers["Location"].endswith(f"/contacts/{twins['kept'].id}")
+    assert "bereits" in member.get(again.headers["Location"]).get_data(as_text=True)
+    assert member.get(f"/duplicates/contacts/{twins['other'].id}/{twins['kept'].id}"
+                      ).status_code == 404  # the other is gone
     assert member.get("/admin/merges").status_code == 403
 
     admin = log_in(app.test_client(), twins["admin"])
@@ -269,3 +277,114 @@ def test_the_pages_list_merge_and_undo(app, twins):
     assert admin.post(f"/admin/merges/{merge.id}/undo").status_code == 303
     assert not db.session.get(Contact, twins["other"].id).is_deleted
     assert "rückgängig gemacht am" in admin.get("/admin/merges").get_data(as_text=True)
+
+
+def test_a_subsidiary_cannot_become_the_parent_of_the_merged_organisation(app):
+    """K belongs to C, C to O: merging O into K would make C K's parent and K C's."""
+    other = make_organisation(name="Carl Zeiss AG")
+    middle = make_organisation(name="Zeiss Jena GmbH", parent_id=other.id)
+    kept = make_organisation(name="Carl Zeiss SE", parent_id=middle.id)
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        services.merge("organisations", kept, other, {}, actor=None)
+    assert set(refused.value.fields) == {"parent_id"}
+    assert "Zeiss Jena GmbH" in str(refused.value.message)
+    db.session.rollback()
+    assert not db.session.get(Organisation, other.id).is_deleted
+    services.merge("organisations", db.session.get(Organisation, kept.id),
+                   db.session.get(Organisation, other.id), {"parent_id": "other"}, actor=None)
+    db.session.commit()
+    assert db.session.get(Organisation, kept.id).parent_id is None
+    assert db.session.get(Organisation, middle.id).parent_id == kept.id
+
+
+def test_a_parent_merged_into_its_subsidiary_is_undone(app):
+    parent = make_organisation(name="Zeiss AG")
+    child = make_organisation(name="ZEISS GmbH", parent_id=parent.id)
+    db.session.commit()
+    before = state()
+    done = services.merge("organisations", child, parent, {}, actor=None)
+    db.session.commit()
+    services.undo_merge(done, actor=make_user(role="admin"))
+    db.session.commit()
+    assert state() == before
+
+
+def test_an_undo_is_refused_once_the_other_record_came_back_or_changed(twins):
+    admin = twins["admin"]
+    done = services.merge("contacts", twins["kept"], twins["other"], {}, actor=admin)
+    db.session.commit()
+    other = db.session.get(Contact, twins["other"].id)
+    contact_services.restore_contact(other, actor=admin)
+    contact_services.update_contact(other, {"position": "CFO"}, actor=admin)
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        services.undo_merge(done, actor=admin)
+    assert "Juergen Mueller" in str(refused.value.message)
+    db.session.rollback()
+    assert db.session.get(Contact, other.id).position == "CFO"
+    assert db.session.get(Merge, done.id).undone_at is None
+
+
+def test_an_undo_puts_back_removed_rows_whose_ids_were_given_away(twins):
+    """SQLite gives the highest id again once its row is gone; the row comes back anyway."""
+    admin = twins["admin"]
+    boston = twins["boston"]
+    kept = twins["kept"]
+    event_services.set_attendance(boston, kept, "invited", actor=admin)
+    db.session.commit()
+    done = services.merge("contacts", kept, twins["other"], {}, actor=admin)
+    db.session.commit()
+    removed_ids = [row["id"] for table, row in done.removed if table == "attendances"]
+    assert removed_ids
+    stranger = make_contact(first_name="Min-jung", last_name="Kim")
+    for event in (twins["breakfast"], boston):
+        event_services.set_attendance(event, stranger, "met", actor=admin)
+    db.session.commit()
+    services.undo_merge(done, actor=admin)
+    db.session.commit()
+    statuses = dict(db.session.execute(sa.select(Attendance.event_id, Attendance.status)
+                                       .where(Attendance.contact_id == twins["other"].id)).all())
+    assert statuses == {twins["breakfast"].id: "met", boston.id: "attended"}
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)
+                             .where(Attendance.contact_id == stranger.id)) == 2
+
+
+def test_an_import_is_not_undone_over_a_merge(twins):
+    """The import's rows keep naming the person they changed: once merged away, the import's
+    undo refuses and touches neither of the two."""
+    table = read_table("scan.csv", b"Vorname;Nachname;E-Mail;Position\r\n"
+                       b"Juergen;Mueller;juergen.mueller@example.de;Leiter Vertrieb\r\n"
+)
+    done_import = import_contacts(table, guess_mapping(table.header), actor=twins["admin"],
+                                  filename="scan.csv").contact_import
+    db.session.commit()
+    services.merge("contacts", db.session.get(Contact, twins["kept"].id),
+                   db.session.get(Contact, twins["other"].id), {"position": "other"},
+                   actor=twins["admin"])
+    db.session.commit()
+    merged = state()
+    with pytest.raises(ValidationError) as refused:
+        undo_import(done_import, actor=twins["admin"])
+    assert "Juergen Mueller" in str(refused.value.message)
+    db.session.rollback()
+    assert state() == merged
+    assert db.session.get(Contact, twins["kept"].id).position == "Leiter Vertrieb"
+
+
+def test_an_erasure_of_the_merged_person_clears_their_name_from_the_kept_ones_log(twins):
+    admin = twins["admin"]
+    done = services.merge("contacts", twins["kept"], twins["other"], {}, actor=admin)
+    db.session.commit()
+    services.undo_merge(done, actor=admin)
+    db.session.commit()
+    privacy_services.erase_contact(db.session.get(Contact, twins["other"].id), actor=admin,
+                                   confirmed=True)
+    db.session.commit()
+    logged = db.session.scalars(sa.select(AuditEntry.changes).where(
+        AuditEntry.action.in_(["contact.merge", "contact.merge_undo"]),
+        AuditEntry.record_id == twins["kept"].id)).all()
+    assert len(logged) == 2
+    text = " ".join(" ".join(changes["merged"]) for changes in logged)
+    assert "Juergen" not in text and "Mueller" not in text
+    assert "Jürgen Müller" in text  # the kept person is named still
