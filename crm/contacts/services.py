@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from crm.audit.services import diff, record
+from crm.audit.services import diff, record, record_many
 from crm.auth.models import User
 from crm.contacts.models import CONTACT_LANGUAGES, Affiliation, Contact, ContactTag, LegalBasis
 from crm.core.models import utcnow
@@ -70,18 +70,36 @@ def create_contact(data, *, actor, allow_duplicate=False):
 
     A contact whose email exists already needs `allow_duplicate`.
     """
+    clean = clean_new_contact(data, actor=actor)
+    if not allow_duplicate:
+        _refuse_duplicates(clean["email"])
+    contact = new_contact(clean, actor=actor)
+    db.session.add(contact)
+    db.session.flush()
+    record_created([contact], actor=actor)
+    return contact
+
+
+def clean_new_contact(data, *, actor):
+    """A new contact's data checked and cleaned, with the defaults (its creator the owner).
+    For an import that creates many at once: see `new_contact` and `record_created`."""
     check_fields(data, FIELDS)
     defaults = {**dict.fromkeys(FIELDS), "owner_id": getattr(actor, "id", None),
                 "legal_basis": current_app.config["DEFAULT_LEGAL_BASIS"], "affiliations": []}
-    clean = _clean({**defaults, **data}, contact=None)
-    if not allow_duplicate:
-        _refuse_duplicates(clean["email"])
+    return _clean({**defaults, **data}, contact=None)
+
+
+def new_contact(clean, *, actor):
+    """An unsaved contact made of data from `clean_new_contact`."""
     contact = Contact(created_by_id=getattr(actor, "id", None))
     _apply(contact, clean)
-    db.session.add(contact)
-    db.session.flush()
-    record("contact.create", actor=actor, record=contact, changes=diff({}, snapshot(contact)))
     return contact
+
+
+def record_created(contacts, *, actor):
+    """The audit entries of new contacts, once they are flushed."""
+    record_many("contact.create", actor=actor,
+                items=[(contact, diff({}, snapshot(contact))) for contact in contacts])
 
 
 def update_contact(contact, data, *, actor, expected_version=None, allow_duplicate=False):
@@ -210,6 +228,8 @@ def _clean_affiliations(check, contact):
                                   "is_current": is_current}
     known = {a.organisation_id for a in contact.affiliations} if contact is not None else set()
     added = set(clean) - known
+    if not added:
+        return list(clean.values())
     existing = set(db.session.scalars(
         sa.select(Organisation.id).where(Organisation.id.in_(added),
                                          Organisation.deleted_at.is_(None))))

@@ -5,7 +5,7 @@ from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 
 from crm.activities import services as activity_services
-from crm.audit.services import diff, record
+from crm.audit.services import diff, record, record_many
 from crm.auth.models import User
 from crm.contacts import services as contact_services
 from crm.contacts.models import Contact
@@ -111,6 +111,23 @@ def set_attendance(event, contact, status, *, actor):
     touch(event)  # an API client holding the old attendee list must not overwrite this one
     db.session.flush()
     return attendance
+
+
+def add_new_attendees(event, contacts, status, *, actor):
+    """Record many people at `event` who are not recorded there yet (people an import has
+    just created), with one check of the status and one change of the event."""
+    check = Checker({"status": status})
+    status = check.choice("status", AttendanceStatus, required=True)
+    check.done()
+    if not contacts:
+        return
+    db.session.execute(sa.insert(Attendance), [
+        {"event_id": event.id, "contact_id": contact.id, "status": status,
+         "created_by_id": getattr(actor, "id", None)} for contact in contacts])
+    record_many("event.attendee_add", actor=actor, items=[
+        (event, {"attendee": (None, f"{contact} ({status})"), "attendee_id": (None, contact.id)})
+        for contact in contacts])
+    touch(event)
 
 
 def remove_attendance(event, contact, *, actor):

@@ -14,7 +14,7 @@ from crm.contacts import services as contact_services
 from crm.contacts.models import Affiliation, Contact
 from crm.core.models import utcnow
 from crm.core.services import ValidationError
-from crm.core.text import search_key
+from crm.core.text import organisation_match_key, search_key
 from crm.events import services as event_services
 from crm.events.models import Attendance
 from crm.extensions import db
@@ -58,9 +58,13 @@ class ImportOutcome:
 
 def import_contacts(table, mapping, *, actor, filename, event=None, status=None, source=None):
     """Import the rows of `table` with `mapping` ({column index: field}); a row that cannot
-    be saved is rolled back alone and reported, the others stay in the transaction (the
-    caller commits or rolls back the whole). The import is in the audit log with the file
-    name and the counts, and kept as a `ContactImport` with what each row did, for the undo."""
+    be saved is left out and reported, the others stay in the transaction (the caller commits
+    or rolls back the whole). The import is in the audit log with the file name and the
+    counts, and kept as a `ContactImport` with what each row did, for the undo.
+
+    New people (an email not known yet, or neither email nor organisation) are created in
+    batches (`_create_in_batches`); a row that may mean someone known goes through
+    `_import_row` on its own, after them, so that it finds people an earlier row created."""
     if event is not None and event.is_deleted:
         message = _l("The event has been deleted; choose another one, or none.")
         raise ValidationError(message, fields={"event_id": [message]})
@@ -72,31 +76,148 @@ def import_contacts(table, mapping, *, actor, filename, event=None, status=None,
                          event_id=getattr(event, "id", None), status=status if event else None)
     db.session.add(done)
     db.session.flush()
-    outcomes = []
+    outcomes, new, known = {}, [], []
     for number, row in enumerate(table.rows, start=2):
         values = {name: row[index].strip() for index, name in mapping.items()
                   if index < len(row) and row[index].strip()}
         if not values:
-            outcomes.append(RowOutcome(number, "empty"))
-            continue
+            outcomes[number] = RowOutcome(number, "empty")
+        elif values.get("email") or "organisation" not in values:
+            new.append((number, values))
+        else:
+            known.append((number, values))
+    known += _create_in_batches(new, outcomes, done, actor=actor, event=event, status=status,
+                                source=source)
+    for number, values in sorted(known, key=lambda item: item[0]):
         try:
             with db.session.begin_nested():
                 contact, action, journal = _import_row(values, actor=actor, event=event,
                                                        status=status, source=source)
                 if action != "unchanged" or journal.attendance_changed:
-                    done.rows.append(journal.row(contact))
+                    db.session.add(journal.row(contact, done))
                     db.session.flush()
         except ValidationError as error:
-            errors = {name: [str(m) for m in messages]
-                      for name, messages in (error.fields or {"row": [error.message]}).items()}
-            outcomes.append(RowOutcome(number, "failed", errors=errors))
+            outcomes[number] = _failed(number, error)
         else:
-            outcomes.append(RowOutcome(number, action, contact_id=contact.id))
-    outcome = ImportOutcome(outcomes, contact_import=done)
+            outcomes[number] = RowOutcome(number, action, contact_id=contact.id)
+    outcome = ImportOutcome([outcomes[number] for number in sorted(outcomes)],
+                            contact_import=done)
     done.counts = outcome.counts()
     entry.changes = {name: [None, count] for name, count in outcome.counts().items()}
     entry.record_type, entry.record_id = "contact_imports", done.id
     return outcome
+
+
+def _failed(number, error):
+    errors = {name: [str(m) for m in messages]
+              for name, messages in (error.fields or {"row": [error.message]}).items()}
+    return RowOutcome(number, "failed", errors=errors)
+
+
+BATCH_SIZE = 2000
+
+
+def _create_in_batches(rows, outcomes, done, *, actor, event, status, source):
+    """Create the people of `rows` ((number, values), each with an email or without an
+    organisation) whose email nobody has yet, `BATCH_SIZE` at a time: checked in Python,
+    their organisations found or created once per name, then written with one flush per
+    batch. Returns the rows that may mean someone known (an email in the database, or
+    one an earlier row has) or are not a valid new person, for `_import_row`."""
+    checked, later = [], []
+    for number, values in rows:
+        try:
+            clean = contact_services.clean_new_contact(_contact_data(values, source),
+                                                       actor=actor)
+        except ValidationError:
+            # Not a valid new person; maybe someone known, whom a row need not name in full.
+            later.append((number, values))
+        else:
+            checked.append((number, values, clean))
+    known_emails = _known_emails({clean["email"] for _, _, clean in checked if clean["email"]})
+    fresh, seen = [], set()
+    for number, values, clean in checked:
+        if clean["email"] and (clean["email"] in known_emails or clean["email"] in seen):
+            later.append((number, values))
+        else:
+            seen.add(clean["email"])
+            fresh.append((number, values, clean))
+    organisations = {}
+    for start in range(0, len(fresh), BATCH_SIZE):
+        batch = []
+        for number, values, clean in fresh[start:start + BATCH_SIZE]:
+            created_id = None
+            if "organisation" in values:
+                try:
+                    organisation, created_id = _organisation(values, organisations, actor=actor)
+                except ValidationError as error:
+                    outcomes[number] = _failed(number, error)
+                    continue
+                clean["affiliations"] = [{"organisation_id": organisation.id, "role": None,
+                                          "is_current": True}]
+            batch.append((number, contact_services.new_contact(clean, actor=actor),
+                          created_id))
+        contacts = [contact for _, contact, _ in batch]
+        db.session.add_all(contacts)
+        db.session.flush()
+        contact_services.record_created(contacts, actor=actor)
+        if event is not None:
+            event_services.add_new_attendees(event, contacts, status, actor=actor)
+        if batch:
+            db.session.execute(sa.insert(ImportedRow), [
+                {"import_id": done.id, "contact_id": contact.id, "created": True,
+                 "version_after": contact.version, "organisation_created_id": created_id}
+                for _, contact, created_id in batch])
+        for number, contact, _ in batch:
+            outcomes[number] = RowOutcome(number, "created", contact_id=contact.id)
+        db.session.flush()
+    return later
+
+
+def _known_emails(emails):
+    """Those of `emails` that a contact has, deleted or not."""
+    emails, known = sorted(emails), set()
+    for start in range(0, len(emails), BATCH_SIZE):
+        known.update(db.session.scalars(sa.select(Contact.email).where(
+            Contact.email.in_(emails[start:start + BATCH_SIZE]))))
+    return known
+
+
+def _organisation(values, organisations, *, actor):
+    """The organisation a row names (found, or created for the first row that names it) and
+    its id if this row created it; `organisations` remembers each name's outcome."""
+    key = organisation_match_key(values["organisation"]) or values["organisation"]
+    if key in organisations:
+        organisation, error = organisations[key]
+        if error is not None:
+            raise error
+        return organisation, None
+    try:
+        with db.session.begin_nested():
+            organisation, created = _find_or_create_organisation(values, actor=actor)
+    except ValidationError as error:
+        organisations[key] = (None, error)
+        raise
+    organisations[key] = (organisation, None)
+    return organisation, organisation.id if created else None
+
+
+def _find_or_create_organisation(values, *, actor):
+    defaults = {name: values[name] for name in ORGANISATION_FIELDS if name in values}
+    if len(defaults.get("country", "")) != 2:
+        defaults.pop("country", None)  # only ISO codes; a country's name is left out
+    return organisation_services.organisation_from_reference(
+        organisation_services.NEW_PREFIX + values["organisation"], actor=actor,
+        defaults=defaults)  # a name, never an id, whatever the cell looks like
+
+
+def _contact_data(values, source):
+    data = {name: values[name] for name in CONTACT_FIELDS if name in values}
+    if "tags" in data:
+        data["tags"] = [tag.strip() for tag in data["tags"].replace(";", ",").split(",")
+                        if tag.strip()]
+    if source:
+        data["source"] = source
+    return data
 
 
 @dataclass
@@ -109,8 +230,8 @@ class _Journal:
     attendance_changed: bool = False
     organisation_created_id: int | None = None
 
-    def row(self, contact):
-        return ImportedRow(contact_id=contact.id, created=self.created, before=self.before,
+    def row(self, contact, contact_import):
+        return ImportedRow(import_id=contact_import.id, contact_id=contact.id, created=self.created, before=self.before,
                            version_after=contact.version,
                            attendance_before=self.attendance_before,
                            organisation_created_id=self.organisation_created_id)
@@ -125,18 +246,10 @@ def _before(contact):
 
 def _import_row(values, *, actor, event, status, source):
     journal = _Journal()
-    data = {name: values[name] for name in CONTACT_FIELDS if name in values}
-    if "tags" in data:
-        data["tags"] = [tag.strip() for tag in data["tags"].replace(";", ",").split(",")
-                        if tag.strip()]
+    data = _contact_data(values, None)
     organisation = None
     if "organisation" in values:
-        defaults = {name: values[name] for name in ORGANISATION_FIELDS if name in values}
-        if len(defaults.get("country", "")) != 2:
-            defaults.pop("country", None)  # only ISO codes; a country's name is left out
-        organisation, created = organisation_services.organisation_from_reference(
-            organisation_services.NEW_PREFIX + values["organisation"], actor=actor,
-            defaults=defaults)  # a name, never an id, whatever the cell looks like
+        organisation, created = _find_or_create_organisation(values, actor=actor)
         if created:
             journal.organisation_created_id = organisation.id
     contact = _match(data, organisation)
