@@ -1,6 +1,7 @@
 """Writing the audit log. Every service that changes data calls `record()`."""
 
 import enum
+import functools
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -21,26 +22,29 @@ def record(action, *, actor, record=None, changes=None, label=None):
     `changes` maps field names to `(before, after)`; secret fields keep their name but lose
     their values. The entry is committed with the change it describes, or not at all.
     """
-    entry = AuditEntry(**_values(action, actor, record, changes, label))
+    if label is None and record is not None:
+        label = str(record)
+    entry = AuditEntry(**_values(action, actor, record.__tablename__ if record is not None
+                                 else None, getattr(record, "id", None), label, changes,
+                                 utcnow()))
     db.session.add(entry)
     return entry
 
 
-def record_many(action, *, actor, items):
-    """Audit entries for `action` on many records at once, as `record()` writes them, with one
-    statement (an import's new people): `items` are `(record, changes)` pairs of flushed
-    records."""
-    rows = [_values(action, actor, record_, changes, None) for record_, changes in items]
+def record_many(action, *, actor, record_type, items):
+    """Audit entries for `action` on many rows of the table `record_type` at once, as
+    `record()` writes them, with one statement (an import's new people): `items` are
+    `(record_id, label, changes)`."""
+    now = utcnow()
+    rows = [_values(action, actor, record_type, record_id, label, changes, now)
+            for record_id, label, changes in items]
     if rows:
-        db.session.execute(sa.insert(AuditEntry), rows)
+        db.session.execute(sa.insert(AuditEntry.__table__), rows)
 
 
-def _values(action, actor, record_, changes, label):
-    if label is None and record_ is not None:
-        label = str(record_)
-    return {"created_at": utcnow(), "actor_id": getattr(actor, "id", None), "action": action,
-            "record_type": record_.__tablename__ if record_ is not None else None,
-            "record_id": getattr(record_, "id", None),
+def _values(action, actor, record_type, record_id, label, changes, now):
+    return {"created_at": now, "actor_id": getattr(actor, "id", None), "action": action,
+            "record_type": record_type, "record_id": record_id,
             "record_label": label[:300] if label else label,
             "changes": _clean_changes(changes)}
 
@@ -62,17 +66,22 @@ def snapshot(record, fields):
 def _clean_changes(changes):
     if not changes:
         return None
-    cleaned = {}
-    for field, (before, after) in changes.items():
-        if any(marker in field.lower() for marker in SECRET_MARKERS):
-            cleaned[field] = [REDACTED, REDACTED]
-        else:
-            cleaned[field] = [_plain(before), _plain(after)]
-    return cleaned
+    return {field: [REDACTED, REDACTED] if _is_secret(field) else [_plain(before), _plain(after)]
+            for field, (before, after) in changes.items()}
+
+
+@functools.cache
+def _is_secret(field):
+    return any(marker in field.lower() for marker in SECRET_MARKERS)
+
+
+_PLAIN_TYPES = {type(None), bool, int, float, str}
 
 
 def _plain(value):
     """A value as JSON can hold it."""
+    if type(value) in _PLAIN_TYPES:
+        return value
     if isinstance(value, enum.Enum):
         return value.value
     if value is None or isinstance(value, bool | int | float | str):

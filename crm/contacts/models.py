@@ -1,5 +1,6 @@
 """Contacts: the people the team meets, and the organisations they belong to."""
 
+import functools
 import unicodedata
 from datetime import date, datetime
 
@@ -141,10 +142,7 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
         """The name as its owner writes it: 김민정 and 张伟 family name first, without a space."""
         if self.erased_at is not None:
             return str(ERASED_NAME)
-        first, last = self.first_name or "", self.last_name or ""
-        if first and _is_east_asian(first + last):
-            return last + first
-        return f"{first} {last}".strip()
+        return plain_name(self.first_name, self.last_name)
 
     @property
     def display_name(self):
@@ -182,19 +180,40 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
 
     def derive_keys(self):
         """Refresh the keys kept beside the name; the services call it after every change."""
-        # Latin names sort by family name; a name in another script by its Latin spelling.
-        if self.latin_name and _is_east_asian(self.last_name):
-            basis = self.latin_name
-        else:
-            basis = f"{self.last_name} {self.first_name or ''}"
-        self.name_sort = sort_key(basis)[:300]
-        self.search_text = ("" if self.erased_at is not None else
-                            search_key(self.plain_name, self.latin_name, self.email, *self.tags))
-        self.name_key = "" if self.erased_at is not None else name_key(self.first_name,
-                                                                        self.last_name)
+        keys = name_keys(self.first_name, self.last_name, self.latin_name, self.email,
+                         self.tags)
+        if self.erased_at is not None:
+            keys.update(search_text="", name_key="")
+        for key, value in keys.items():
+            setattr(self, key, value)
+
+
+def plain_name(first_name, last_name):
+    """A name as its owner writes it: 김민정 and 张伟 family name first, without a space."""
+    first, last = first_name or "", last_name or ""
+    if first and _is_east_asian(first + last):
+        return last + first
+    return f"{first} {last}".strip()
+
+
+def name_keys(first_name, last_name, latin_name, email, tags):
+    """The keys kept beside a person's name: `name_sort`, `search_text`, `name_key`."""
+    # Latin names sort by family name; a name in another script by its Latin spelling.
+    if latin_name and _is_east_asian(last_name):
+        basis = latin_name
+    else:
+        basis = f"{last_name} {first_name or ''}"
+    return {"name_sort": sort_key(basis)[:300],
+            "search_text": search_key(plain_name(first_name, last_name), latin_name, email,
+                                      *tags),
+            "name_key": name_key(first_name, last_name)}
 
 
 def _is_east_asian(text):
     """Whether a name is written in Hangul, Chinese characters or Japanese kana."""
-    return any(unicodedata.name(c, "").startswith(("HANGUL", "CJK", "HIRAGANA", "KATAKANA"))
-               for c in text)
+    return not text.isascii() and any(map(_is_east_asian_letter, text))
+
+
+@functools.cache
+def _is_east_asian_letter(letter):
+    return unicodedata.name(letter, "").startswith(("HANGUL", "CJK", "HIRAGANA", "KATAKANA"))

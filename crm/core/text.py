@@ -9,7 +9,9 @@ def sort_key(text):
     (DIN 5007, variant 1: umlauts sort as their base letter.) Stored beside a name, it lets
     the database sort the German way, which neither SQLite nor PostgreSQL does by default.
     """
-    decomposed = unicodedata.normalize("NFKD", (text or "").casefold())
+    if not text or text.isascii():
+        return (text or "").lower()  # the same, without the Unicode work (most of an import)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return unicodedata.normalize("NFC", stripped)  # recomposes Hangul syllables
 

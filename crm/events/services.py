@@ -9,6 +9,7 @@ from crm.audit.services import diff, record, record_many
 from crm.auth.models import User
 from crm.contacts import services as contact_services
 from crm.contacts.models import Contact
+from crm.core.models import utcnow
 from crm.core.routing import parse_id
 from crm.core.services import (
     NotFoundError,
@@ -113,20 +114,24 @@ def set_attendance(event, contact, status, *, actor):
     return attendance
 
 
-def add_new_attendees(event, contacts, status, *, actor):
+def add_new_attendees(event, people, status, *, actor):
     """Record many people at `event` who are not recorded there yet (people an import has
-    just created), with one check of the status and one change of the event."""
+    just created: `(contact id, name)` pairs), with one check of the status and one change of
+    the event."""
     check = Checker({"status": status})
     status = check.choice("status", AttendanceStatus, required=True)
     check.done()
-    if not contacts:
+    if not people:
         return
-    db.session.execute(sa.insert(Attendance), [
-        {"event_id": event.id, "contact_id": contact.id, "status": status,
-         "created_by_id": getattr(actor, "id", None)} for contact in contacts])
-    record_many("event.attendee_add", actor=actor, items=[
-        (event, {"attendee": (None, f"{contact} ({status})"), "attendee_id": (None, contact.id)})
-        for contact in contacts])
+    now = utcnow()
+    db.session.execute(sa.insert(Attendance.__table__), [
+        {"event_id": event.id, "contact_id": contact_id, "status": status, "created_at": now,
+         "updated_at": now, "created_by_id": getattr(actor, "id", None)}
+        for contact_id, _ in people])
+    record_many("event.attendee_add", actor=actor, record_type=event.__tablename__, items=[
+        (event.id, str(event), {"attendee": (None, f"{name} ({status})"),
+                                "attendee_id": (None, contact_id)})
+        for contact_id, name in people])
     touch(event)
 
 

@@ -24,6 +24,9 @@ MAX_COLUMNS = 200
 # The browser checks every row before the import, within a request: larger lists go through
 # `flask crm import`.
 MAX_BROWSER_ROWS = 5_000
+# What an XLSX file (a zip) may unpack to: 100,000 rows of a list take some 60 MB; a "zip
+# bomb" of a few kilobytes would unpack to gigabytes.
+MAX_UNPACKED_BYTES = 300 * 10**6
 
 
 @dataclass
@@ -34,6 +37,13 @@ class RawTable:
     rows: list[list[str]] = field(default_factory=list)
     delimiter: str | None = None
     encoding: str | None = None
+    # The number of each row in the file as a spreadsheet counts them, blank lines included
+    # (empty: the rows follow the header in row 1 without a gap, as vCards do).
+    numbers: list[int] = field(default_factory=list)
+
+    def numbered(self):
+        """`(number, row)` of each row, numbered as the file's own rows."""
+        return zip(self.numbers or range(2, len(self.rows) + 2), self.rows, strict=True)
 
 
 def refuse(message):
@@ -55,6 +65,13 @@ def read_table(filename, data):
 
 def _read_xlsx(data):
     try:
+        unpacked = sum(member.file_size for member in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        unpacked = 0  # not a zip at all: openpyxl says so below
+    if unpacked > MAX_UNPACKED_BYTES:
+        refuse(_l("This workbook unpacks to more than %(n)s MB, more than a list of people "
+                  "can be. Save it as CSV, or split it.", n=MAX_UNPACKED_BYTES // 10**6))
+    try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
@@ -65,7 +82,7 @@ def _read_xlsx(data):
         refuse(_l("The workbook holds no table."))
     try:
         rows = [[_cell_text(value) for value in row]
-                for row in sheets[0].iter_rows(values_only=True)]
+                for row in sheets[0].iter_rows(min_row=1, values_only=True)]
     except (zipfile.BadZipFile, KeyError, OSError, ValueError):
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
                   "off. Save it again in Excel, or as CSV."))
@@ -130,10 +147,10 @@ def _delimiter(text):
 
 
 def _table(rows):
-    rows = [row for row in rows if any(cell for cell in row)]
-    if not rows:
+    kept = [(number, row) for number, row in enumerate(rows, start=1) if any(row)]
+    if not kept:
         refuse(_l("The file is empty."))
-    header, body = rows[0], rows[1:]
+    header, body = kept[0][1], [row for _, row in kept[1:]]
     while header and not header[-1]:
         header = header[:-1]
     if not header:
@@ -141,7 +158,7 @@ def _table(rows):
     if len(header) > MAX_COLUMNS:
         refuse(_l("The file has more than %(n)s columns; this is not a list of people.",
                   n=MAX_COLUMNS))
-    return RawTable(header=header, rows=body)
+    return RawTable(header=header, rows=body, numbers=[number for number, _ in kept[1:]])
 
 
 # The column names of a badge scanner, a partner's spreadsheet or Excel, folded with

@@ -191,11 +191,12 @@ def problems(upload_id):
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(str(text)) for text in (_("Row"), _("Problem"), *table.header)])
+    cells = dict(table.numbered())
     for row in outcome.failed:
         problem = "; ".join(f"{FIELD_LABELS.get(name, name)}: {' '.join(messages)}"
                             for name, messages in row.errors.items())
         writer.writerow([row.number, neutralise(problem),
-                         *(neutralise(cell) for cell in table.rows[row.number - 2])])
+                         *(neutralise(cell) for cell in cells[row.number])])
     response = Response(buffer.getvalue().encode("utf-8-sig"),
                         content_type="text/csv; charset=utf-8")
     response.headers.set("Content-Disposition", "attachment", filename="lotse-import-problems.csv")

@@ -2,6 +2,8 @@
 grow with the rows, and 100,000 rows go in whole; rows that may mean someone known are still
 matched one by one, also against people an earlier row of the same file created."""
 
+import time
+
 import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
@@ -74,9 +76,17 @@ def test_a_file_of_new_and_known_people_is_matched_row_by_row_where_it_must(app)
     assert undo_import(done, actor=actor) == (2, 1)
 
 
+# Far below the design's bar (see the README's "Known gaps"), but three times what importing
+# person by person ever managed: a guard against falling back to that.
+MINIMUM_ROWS_PER_SECOND = 2_000
+
+
 def test_100000_rows_are_imported_whole_with_their_log_and_journal(app):
     actor = make_user()
-    outcome = run(badge_list(100_000), actor)
+    text = badge_list(100_000)
+    started = time.perf_counter()
+    outcome = run(text, actor)
+    assert 100_000 / (time.perf_counter() - started) >= MINIMUM_ROWS_PER_SECOND
     assert outcome.counts() == {"created": 100_000, "updated": 0, "unchanged": 0,
                                 "failed": 0, "empty": 0}
 

@@ -2,6 +2,7 @@
 that names the problem."""
 
 import io
+import zipfile
 
 import pytest
 from openpyxl import Workbook
@@ -45,6 +46,26 @@ def test_quoted_line_breaks_ragged_rows_and_blank_lines_are_kept_as_they_are():
     table = read_table("x.csv", text.encode())
     assert table.rows == [["Kim", "Zeile eins\nZeile zwei", "Seoul"], ["Li", "kurz"],
                           ["Wang", "a", "b", "c", "d"]]
+
+
+def test_rows_are_numbered_as_in_the_file_blank_lines_and_line_breaks_counted():
+    text = ('\n;;\nName;Notiz\n"Kim";"Zeile eins\nZeile zwei"\n\n\nLi;kurz\n')
+    table = read_table("x.csv", text.encode())
+    assert list(table.numbered()) == [(4, ["Kim", "Zeile eins\nZeile zwei"]),
+                                      (7, ["Li", "kurz"])]
+
+
+def test_a_workbooks_rows_are_numbered_as_excel_shows_them():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["B3"], sheet["C3"] = "Vorname", "Nachname"
+    sheet["B4"], sheet["C4"] = "Anna", "Berg"
+    sheet["B7"], sheet["C7"] = "Min-jung", "Kim"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    table = read_table("liste.xlsx", buffer.getvalue())
+    assert [(number, row[1:]) for number, row in table.numbered()] == [
+        (4, ["Anna", "Berg"]), (7, ["Min-jung", "Kim"])]
 
 
 def test_a_header_only_file_has_no_rows_and_duplicate_headers_stay():
@@ -104,6 +125,17 @@ def test_columns_are_mapped_from_german_and_english_names(header, expected):
 def test_a_cell_an_export_kept_from_running_as_a_formula_is_read_as_written():
     table = read_table("x.csv", b"Name;Telefon;Notiz\r\nKim;'+49 361 1234;'Hallo\r\n")
     assert table.rows == [["Kim", "+49 361 1234", "'Hallo"]]
+
+
+def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read(app):
+    buffer = io.BytesIO(workbook_bytes([["Vorname", "Nachname"], ["Anna", "Berg"]]))
+    with (zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED,
+                          compresslevel=1) as workbook,
+          workbook.open("xl/media/padding.bin", "w") as padding):
+        for _ in range(310):
+            padding.write(bytes(10**6))
+    assert len(buffer.getvalue()) < 2 * 10**6
+    assert "mehr als 300 MB" in refusal("bombe.xlsx", buffer.getvalue())
 
 
 def test_a_workbook_without_a_worksheet_is_refused(app):

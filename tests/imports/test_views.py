@@ -81,6 +81,15 @@ def test_rows_that_cannot_be_read_stop_the_import_until_left_out(login):
     assert count(Contact) == 2
 
 
+def test_a_problem_names_the_row_of_the_file_whatever_blank_lines_come_before(login):
+    _, client = login("member")
+    header, *rows = SCANNER.replace("Mail-Adresse", "E-Mail").split("\r\n")
+    text = "\r\n".join(["", header, "", *rows[:1], "", "Kaputt;Adresse;;keine-mail", ""])
+    preview_url = upload(client, text).headers["Location"]
+    problems = client.get(f"{preview_url}/problems.csv").data.decode("utf-8-sig").splitlines()
+    assert problems[1].startswith("6;E-Mail-Adresse") and "Kaputt" in problems[1]
+
+
 def test_a_bad_file_is_refused_beside_the_field_and_nothing_is_kept(login):
     _, client = login("member")
     for data, message in ((b"", "Die Datei ist leer."),
