@@ -24,6 +24,16 @@ class ImportUpload(TimestampMixin, db.Model):
     event_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("events.id", ondelete="SET NULL"), nullable=True)
     status: Mapped[str | None] = mapped_column(sa.String(20))
+    # A large file is checked and imported in the background (`crm.imports.jobs`): which of
+    # the two ran last ("check", "import"), how far it is ("running", "done", "failed"), with
+    # which columns, how many rows it has done, and what came of it.
+    job: Mapped[str | None] = mapped_column(sa.String(10))
+    job_state: Mapped[str | None] = mapped_column(sa.String(10))
+    job_options: Mapped[dict | None] = mapped_column(sa.JSON)
+    rows_done: Mapped[int] = mapped_column(sa.Integer, nullable=False, default=0,
+                                           server_default="0")
+    job_result: Mapped[dict | None] = mapped_column(sa.JSON)
+    job_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     event = relationship("Event")
 

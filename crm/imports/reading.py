@@ -21,9 +21,10 @@ from crm.core.text import search_key
 # What a separator may be; German Excel writes `;`, others `,` or a tab.
 DELIMITERS = ";,\t"
 MAX_COLUMNS = 200
-# The browser checks every row before the import, within a request: larger lists go through
-# `flask crm import`.
-MAX_BROWSER_ROWS = 5_000
+# The most rows a file in the browser may have (more than any list of people; larger files
+# go through `flask crm import`); from 5,000 rows on, they are checked and imported in the
+# background (`crm.imports.jobs`).
+MAX_BROWSER_ROWS = 200_000
 # What an XLSX file (a zip) may unpack to: 100,000 rows of a list take some 60 MB; a "zip
 # bomb" of a few kilobytes would unpack to gigabytes.
 MAX_UNPACKED_BYTES = 300 * 10**6

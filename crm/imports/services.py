@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import flag_modified
 
 from crm.activities.models import Activity
 from crm.audit.services import record
@@ -58,18 +59,21 @@ class ImportOutcome:
                 for action in ("created", "updated", "unchanged", "failed", "empty")}
 
 
-def import_contacts(table, mapping, *, actor, filename, event=None, status=None, source=None):
+def import_contacts(table, mapping, *, actor, filename, event=None, status=None, source=None,
+                    contact_import=None):
     """Import the rows of `table` with `mapping` ({column index: field}); a row that cannot
     be saved is left out and reported, the others stay in the transaction (the caller commits
     or rolls back the whole). The import is in the audit log with the file name and the
-    counts, and kept as a `ContactImport` with what each row did, for the undo.
+    counts, and kept as a `ContactImport` with what each row did, for the undo; given
+    `contact_import`, the rows are added to that one (a large file imported part by part,
+    whose counts its caller keeps).
 
     New people (an email not known yet, or neither email nor organisation) are created in
     batches (`_create_in_batches`); a row that may mean someone known goes through
     `_import_row` on its own, after them, so that it finds people an earlier row created."""
     with _no_collector_pauses():
         return _import_contacts(table, mapping, actor=actor, filename=filename, event=event,
-                                status=status, source=source)
+                                status=status, source=source, done=contact_import)
 
 
 @contextmanager
@@ -86,17 +90,23 @@ def _no_collector_pauses():
             gc.enable()
 
 
-def _import_contacts(table, mapping, *, actor, filename, event, status, source):
+def _import_contacts(table, mapping, *, actor, filename, event, status, source, done):
     if event is not None and event.is_deleted:
         message = _l("The event has been deleted; choose another one, or none.")
         raise ValidationError(message, fields={"event_id": [message]})
     # The import's audit entry is written first: besides the order of events, this opens the
     # transaction with a write, so that on SQLite (pysqlite) each row's SAVEPOINT is nested in
     # it; a SAVEPOINT that opened the transaction would commit when released.
-    entry = record("contacts.import", actor=actor, label=filename)
-    done = ContactImport(user_id=getattr(actor, "id", None), filename=filename,
-                         event_id=getattr(event, "id", None), status=status if event else None)
-    db.session.add(done)
+    if done is None:
+        entry = record("contacts.import", actor=actor, label=filename)
+        done = ContactImport(user_id=getattr(actor, "id", None), filename=filename,
+                             event_id=getattr(event, "id", None),
+                             status=status if event else None)
+        db.session.add(done)
+    else:
+        entry = None
+        done.counts = dict(done.counts)  # a write, for the same reason
+        flag_modified(done, "counts")
     db.session.flush()
     outcomes, new, known = {}, [], []
     for number, row in table.numbered():
@@ -124,10 +134,16 @@ def _import_contacts(table, mapping, *, actor, filename, event, status, source):
             outcomes[number] = RowOutcome(number, action, contact_id=contact.id)
     outcome = ImportOutcome([outcomes[number] for number in sorted(outcomes)],
                             contact_import=done)
-    done.counts = outcome.counts()
-    entry.changes = {name: [None, count] for name, count in outcome.counts().items()}
-    entry.record_type, entry.record_id = "contact_imports", done.id
+    if entry is not None:
+        done.counts = outcome.counts()
+        record_counts(entry, done, done.counts)
     return outcome
+
+
+def record_counts(entry, contact_import, counts):
+    """The counts of an import in its audit entry."""
+    entry.changes = {name: [None, count] for name, count in counts.items()}
+    entry.record_type, entry.record_id = "contact_imports", contact_import.id
 
 
 def _failed(number, error):

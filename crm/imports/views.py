@@ -23,6 +23,7 @@ from crm.core.validation import Checker
 from crm.events import queries as event_queries
 from crm.events.models import AttendanceStatus, Event
 from crm.extensions import db
+from crm.imports import jobs
 from crm.imports.forms import UploadForm
 from crm.imports.models import ContactImport, ImportUpload
 from crm.imports.reading import HEADER_NAMES, MAX_BROWSER_ROWS, guess_mapping, read_table
@@ -137,7 +138,7 @@ def _try(upload, table, mapping):
 @require(Permission.EDIT_RECORDS)
 def preview(upload_id):
     """The columns as mapped (to correct), and what becomes of each row; importing is a
-    POST of the same mapping."""
+    POST of the same mapping. A large file is checked and imported in the background."""
     upload = _own_upload(upload_id)
     table = read_table(upload.filename, upload.data)
     source = request.form if request.method == "POST" else request.args
@@ -149,21 +150,14 @@ def preview(upload_id):
         flash(_("The event has been deleted; upload the file again with another one, or none."),
               "danger")
         named = set()  # nothing is tried or imported
+    if len(table.rows) > jobs.LARGE:
+        return _large_preview(upload, table, mapping, named, event_gone)
     if request.method == "POST" and request.form.get("action") == "import" and named:
         skip = request.form.get("skip_invalid") == "1"
         outcome = import_contacts(table, mapping, actor=current_user, filename=upload.filename,
                                   event=upload.event, status=upload.status)
         if not outcome.failed or skip:
-            filename, event_id = upload.filename, upload.event_id
-            db.session.delete(upload)
-            db.session.commit()
-            counts = outcome.counts()
-            flash(_("“%(file)s” imported: %(created)s new, %(updated)s updated, %(unchanged)s "
-                    "unchanged, %(failed)s not imported. Under “Earlier imports” it can be undone.",
-                    file=filename, **counts), "success")
-            if event_id:
-                return redirect(url_for("contacts.index", event=event_id))
-            return redirect(url_for("contacts.index"))
+            return _imported(upload, outcome.counts())
         db.session.rollback()  # the outcome stays, to show what stopped the import
         upload = _own_upload(upload_id)
         status = 422
@@ -172,12 +166,86 @@ def preview(upload_id):
     if request.method == "POST" and not named:
         status = 422
     upload = _own_upload(upload_id)
+    return _render_preview(upload, table, mapping, outcome, named, event_gone), status
+
+
+def _render_preview(upload, table, mapping, outcome, named, event_gone, *, running=False):
     columns_query = urlencode({f"col{index}": name for index, name in sorted(mapping.items())})
     return render_template(
         "imports/preview.html", upload=upload, table=table, mapping=mapping, outcome=outcome,
-        columns_query=columns_query,
+        columns_query=columns_query, running=running, large=len(table.rows) > jobs.LARGE,
         rows=table.rows[:PREVIEW_ROWS], field_labels=FIELD_LABELS, action_labels=ACTION_LABELS,
-        named=named, event_gone=event_gone, known=", ".join(names[0] for names in HEADER_NAMES.values())), status
+        named=named, event_gone=event_gone,
+        known=", ".join(names[0] for names in HEADER_NAMES.values()))
+
+
+def _imported(upload, counts):
+    """The upload done with: gone, and the imported people shown."""
+    filename, event_id = upload.filename, upload.event_id
+    db.session.delete(upload)
+    db.session.commit()
+    flash(_("“%(file)s” imported: %(created)s new, %(updated)s updated, %(unchanged)s "
+            "unchanged, %(failed)s not imported. Under “Earlier imports” it can be undone.",
+            file=filename, **counts), "success")
+    if event_id:
+        return redirect(url_for("contacts.index", event=event_id))
+    return redirect(url_for("contacts.index"))
+
+
+def _large_preview(upload, table, mapping, named, event_gone):
+    """The preview of a large file: "check" and "import" start a job in the background
+    (`crm.imports.jobs`), whose progress the page shows until it is done."""
+    action = request.form.get("action") if request.method == "POST" else None
+    checked = _job_outcome(upload, mapping, "check")
+    if action in ("check", "import") and named:
+        skip = request.form.get("skip_invalid") == "1"
+        if action == "import" and (checked is None or (checked.failed and not skip)):
+            flash(_("Check the rows with these columns first, and leave out those that cannot "
+                    "be read."), "danger")
+            return _render_preview(upload, table, mapping, checked, named, event_gone), 422
+        try:
+            jobs.start(upload, mapping, job=action, actor=current_user, skip_invalid=skip)
+        except ValidationError as error:
+            flash(error.message, "danger")
+        return redirect(url_for("imports.preview", upload_id=upload.id,
+                                **{f"col{i}": name for i, name in mapping.items()})), 303
+    if jobs.is_running(upload):
+        return _render_preview(upload, table, mapping, None, named, event_gone, running=True)
+    if upload.job == "import" and upload.job_state == "done":
+        return _imported(upload, upload.job_result["counts"])
+    if upload.job_state == "failed":
+        flash(jobs.PROBLEMS[upload.job_result["problem"]], "danger")
+        upload.job = upload.job_state = upload.job_result = None  # to be checked again
+        db.session.commit()
+    outcome = _job_outcome(upload, mapping, upload.job) or checked
+    status = 422 if request.method == "POST" else 200
+    return _render_preview(upload, table, mapping, outcome, named, event_gone), status
+
+
+def _job_outcome(upload, mapping, job):
+    """What the upload's last job `job` found, if it ran with `mapping` and got through."""
+    options, result = upload.job_options or {}, upload.job_result or {}
+    if upload.job != job or "counts" not in result or options.get("mapping") != {
+            str(index): name for index, name in mapping.items()}:
+        return None
+    return jobs.StoredOutcome.of(result)
+
+
+@bp.route("/imports/<id:upload_id>/progress")
+@require(Permission.EDIT_RECORDS)
+def progress(upload_id):
+    """How far the background job of a large file is (htmx asks every second); once it is
+    done, the page is loaded again to show what came of it."""
+    upload = _own_upload(upload_id)
+    if jobs.is_running(upload):
+        return render_template("imports/_progress.html", upload=upload,
+                               total=len(read_table(upload.filename, upload.data).rows))
+    response = Response(status=204)
+    response.headers["HX-Redirect"] = url_for(
+        "imports.preview", upload_id=upload.id,
+        **{f"col{i}": name for i, name in ((upload.job_options or {}).get("mapping") or {})
+           .items()})
+    return response
 
 
 @bp.route("/imports/<id:upload_id>/problems.csv")
@@ -187,7 +255,12 @@ def problems(upload_id):
     upload = _own_upload(upload_id)
     table = read_table(upload.filename, upload.data)
     mapping = _mapping(table, request.args)
-    outcome = _try(upload, table, mapping)
+    if len(table.rows) > jobs.LARGE:
+        outcome = _job_outcome(upload, mapping, upload.job)
+        if outcome is None:
+            abort(404)  # not checked with these columns yet
+    else:
+        outcome = _try(upload, table, mapping)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([neutralise(str(text)) for text in (_("Row"), _("Problem"), *table.header)])
@@ -207,7 +280,11 @@ def problems(upload_id):
 @bp.post("/imports/<id:upload_id>/discard")
 @require(Permission.EDIT_RECORDS)
 def discard(upload_id):
-    db.session.delete(_own_upload(upload_id))
+    upload = _own_upload(upload_id)
+    if jobs.is_running(upload):
+        flash(_("This file is being worked on; wait until it is done."), "danger")
+        return redirect(url_for("imports.preview", upload_id=upload.id))
+    db.session.delete(upload)
     db.session.commit()
     flash(_("The uploaded file is discarded."), "success")
     return redirect(url_for("contacts.index"))

@@ -126,6 +126,7 @@ EXPECTED = {
     ("imports.preview", "GET"): signed_in(404),  # someone else's upload
     ("imports.preview", "POST"): signed_in(404),
     ("imports.problems", "GET"): signed_in(404),
+    ("imports.progress", "GET"): signed_in(404),
     ("imports.discard", "POST"): signed_in(404),
     ("imports.history", "GET"): signed_in(200),
     ("duplicates.index", "GET"): signed_in(200),

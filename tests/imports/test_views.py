@@ -11,6 +11,7 @@ from crm.contacts.models import Contact
 from crm.events.models import Attendance
 from crm.extensions import db
 from crm.imports.models import ImportUpload
+from crm.imports.reading import MAX_BROWSER_ROWS
 from tests.auth.test_views import field_error
 from tests.factories import make_event
 
@@ -171,7 +172,7 @@ def test_large_files_go_through_the_command_line_and_old_uploads_are_not_kept(lo
     from crm.core.models import utcnow
 
     _, client = login("member")
-    rows = "".join(f"Gast;Nummer {n}\r\n" for n in range(5_001))
+    rows = "".join(f"Gast;Nummer {n}\r\n" for n in range(MAX_BROWSER_ROWS + 1))
     response = upload(client, "Vorname;Nachname\r\n" + rows)
     assert response.status_code == 422
     assert "flask crm import" in field_error(response.get_data(as_text=True), "file")

@@ -1,0 +1,157 @@
+"""A large file in the browser: checked and imported in the background, part by part, with a
+progress bar, while others go on saving; an import that has to stop leaves nothing behind."""
+
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from crm.audit.models import AuditEntry
+from crm.contacts import services as contact_services
+from crm.contacts.models import Contact
+from crm.core.models import utcnow
+from crm.events.models import Attendance
+from crm.extensions import db
+from crm.imports import jobs
+from crm.imports.models import ContactImport, ImportedRow, ImportUpload
+from tests.factories import make_event
+from tests.imports.test_views import count, upload
+
+ROWS = jobs.LARGE + 1_500  # three parts of 2,000 rows and one of 500
+
+
+def fair_list(rows=ROWS, broken=()):
+    lines = ["Vorname;Nachname;E-Mail;Firma"]
+    for n in range(rows):
+        email = "kaputt" if n in broken else f"gast{n}@example.kr"
+        lines.append(f"Jürgen;Müller {n};{email};Firma {n % 40} GmbH")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def wait_for(client, preview_url, timeout=180):
+    """Ask for the progress as the page does until the job is done; where the page goes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        response = client.get(f"{preview_url}/progress")
+        if response.status_code == 204:
+            return response.headers["HX-Redirect"]
+        assert response.status_code == 200 and b"<progress" in response.data
+        time.sleep(0.2)
+    raise AssertionError("the background job did not finish")
+
+
+def test_a_large_file_is_checked_then_imported_in_the_background(login):
+    _, client = login("member")
+    event = make_event(name="Business Breakfast Seoul", starts_on="2025-05-20")
+    db.session.commit()
+    preview_url = upload(client, fair_list(), encoding="utf-8",
+                         event_id=str(event.id), status="met").headers["Location"]
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "im Hintergrund" in page and "Alle Zeilen mit diesen Spalten prüfen" in page
+    assert "Was der Import tut" not in page, "nothing is checked within the request"
+    refused = client.post(preview_url, data={"action": "import"})
+    assert refused.status_code == 422 and count(Contact) == 0
+
+    checking = client.post(preview_url, data={"action": "check"})
+    assert checking.status_code == 303
+    back = wait_for(client, preview_url)
+    page = client.get(back).get_data(as_text=True)
+    assert "neu: 6.500" in page and "Müller 99" in page
+    assert count(Contact) == 0 and count(ContactImport) == 0, "a check saves nothing"
+
+    assert client.post(preview_url, data={"action": "import"}).status_code == 303
+    done = client.get(wait_for(client, preview_url))
+    assert done.status_code == 302 and f"event={event.id}" in done.headers["Location"]
+    listed = client.get(done.headers["Location"]).get_data(as_text=True)
+    assert "„scanner.csv“ importiert: 6500 neu" in listed
+    assert count(Contact) == ROWS and count(Attendance) == ROWS
+    (contact_import,) = db.session.scalars(sa.select(ContactImport)).all()
+    assert contact_import.counts["created"] == ROWS and len(contact_import.rows) == ROWS
+    (entry,) = db.session.scalars(sa.select(AuditEntry).where(
+        AuditEntry.action == "contacts.import")).all()
+    assert entry.changes["created"] == [None, ROWS] and entry.record_id == contact_import.id
+    assert count(ImportUpload) == 0, "the file is not kept once imported"
+
+
+def test_others_save_while_a_large_file_is_imported(login):
+    """Each part of the import is a transaction of its own: a colleague's saves go in between
+    them (on SQLite, too, where one writer at a time holds the database)."""
+    _, client = login("member")
+    _, colleague = login("member")
+    preview_url = upload(client, fair_list(), encoding="utf-8").headers["Location"]
+    client.post(preview_url, data={"action": "check"})
+    wait_for(client, preview_url)
+    client.post(preview_url, data={"action": "import"})
+    saved, running = [], True
+    while running:
+        response = colleague.post("/contacts/new", data={
+            "last_name": f"Berg {len(saved)}", "legal_basis": "public_task"})
+        assert response.status_code == 302
+        saved.append(int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1]))
+        db.session.expire_all()
+        running = jobs.is_running(db.session.scalars(sa.select(ImportUpload)).one())
+    wait_for(client, preview_url)
+    imported = db.session.scalars(sa.select(ImportedRow.contact_id)).all()
+    assert len(imported) == ROWS
+    assert any(min(imported) < contact_id < max(imported) for contact_id in saved), \
+        "a colleague's save went in while the import was under way"
+
+
+def test_rows_that_cannot_be_read_are_listed_and_left_out_when_asked(login):
+    _, client = login("member")
+    preview_url = upload(client, fair_list(broken={3, 4_321}), encoding="utf-8")\
+        .headers["Location"]
+    client.post(preview_url, data={"action": "check"})
+    page = client.get(wait_for(client, preview_url)).get_data(as_text=True)
+    assert "2 Zeilen sind nicht lesbar" in page
+    problems = client.get(f"{preview_url}/problems.csv?col0=first_name&col1=last_name"
+                          "&col2=email&col3=organisation")
+    lines = problems.data.decode("utf-8-sig").splitlines()
+    assert [line.split(";")[0] for line in lines[1:]] == ["5", "4323"]
+    assert client.post(preview_url, data={"action": "import"}).status_code == 422
+    client.post(preview_url, data={"action": "import", "skip_invalid": "1"})
+    client.get(wait_for(client, preview_url))
+    assert count(Contact) == ROWS - 2
+
+
+def test_an_import_stopped_by_a_row_is_undone_as_a_whole(login):
+    user, client = login("member")
+    preview_url = upload(client, fair_list(), encoding="utf-8").headers["Location"]
+    client.post(preview_url, data={"action": "check"})
+    wait_for(client, preview_url)
+    # After the check, someone deletes a person with the email of row 5,002: a problem now.
+    gone = contact_services.create_contact({"last_name": "Alt", "email": "gast5000@example.kr"},
+                                           actor=user)
+    contact_services.delete_contact(gone, actor=user)
+    db.session.commit()
+    client.post(preview_url, data={"action": "import"})
+    page = client.get(wait_for(client, preview_url), follow_redirects=True)\
+        .get_data(as_text=True)
+    assert "nichts wurde importiert" in page
+    assert count(Contact) == 1, "the 4,000 rows of the parts before are undone"
+    (undone,) = db.session.scalars(sa.select(ContactImport)).all()
+    assert undone.undone_at is not None
+
+
+def test_the_progress_shows_rows_done_and_a_stalled_job_can_be_started_again(login):
+    _, client = login("member")
+    preview_url = upload(client, fair_list(), encoding="utf-8").headers["Location"]
+    kept = db.session.scalars(sa.select(ImportUpload)).one()
+    kept.job, kept.job_state, kept.rows_done, kept.job_seen_at = \
+        "import", "running", 4_000, utcnow()
+    kept.job_options = {"mapping": {}, "skip_invalid": False}
+    db.session.commit()
+    progress = client.get(f"{preview_url}/progress").get_data(as_text=True)
+    assert "4.000 von 6.500 Zeilen" in progress and 'value="4000"' in progress
+    page = client.get(preview_url).get_data(as_text=True)
+    assert "<progress" in page and "disabled" in page
+    assert client.post(preview_url, data={"action": "check"}).status_code == 303
+    assert "wird gerade bearbeitet" in client.get(preview_url).get_data(as_text=True)
+    assert client.post(f"{preview_url}/discard").status_code == 302
+    assert count(ImportUpload) == 1, "not discarded while it is worked on"
+    kept.job_seen_at = utcnow() - timedelta(minutes=5)  # its process has ended
+    db.session.commit()
+    assert client.get(f"{preview_url}/progress").status_code == 204
+    assert client.post(preview_url, data={"action": "check"}).status_code == 303
+    client.get(wait_for(client, preview_url))
+    assert "neu: 6.500" in client.get(preview_url).get_data(as_text=True)
