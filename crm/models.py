@@ -6,7 +6,7 @@ from crm.activities.models import Activity, ReminderDigest
 from crm.audit.models import AuditEntry
 from crm.auth.models import ApiToken, RateLimitCounter, User
 from crm.contacts.models import Affiliation, Contact, ContactTag
-from crm.duplicates.models import Merge
+from crm.duplicates.models import DistinctPair, Merge
 from crm.events.models import Attendance, Event
 from crm.imports.models import ContactImport, ImportedRow, ImportUpload
 from crm.leads.models import Lead, StageChange
@@ -24,6 +24,7 @@ __all__ = [
            "ContactImport",
            "ContactTag",
            "DataRequest",
+           "DistinctPair",
            "Event",
            "ImportUpload",
            "ImportedRow",

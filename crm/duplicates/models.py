@@ -42,3 +42,21 @@ requires both records as the merge left them (`kept_version_after`,
 
     user = relationship("User", foreign_keys=[user_id])
     undone_by = relationship("User", foreign_keys=[undone_by_id])
+
+
+class DistinctPair(db.Model):
+    """Two records found alike that a user has said are not one (two people called Kim
+    Min-jun): the pair is no longer offered as likely duplicates. `first_id` < `second_id`."""
+
+    __tablename__ = "distinct_pairs"
+    __table_args__ = (sa.UniqueConstraint("record_type", "first_id", "second_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    record_type: Mapped[str] = mapped_column(sa.String(20), nullable=False)
+    first_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    second_id: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
+                                                 index=True)
+
+    user = relationship("User")

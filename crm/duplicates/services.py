@@ -20,7 +20,7 @@ from crm.contacts import services as contact_services
 from crm.contacts.models import Contact
 from crm.core.models import utcnow
 from crm.core.services import ValidationError, touch
-from crm.duplicates.models import Merge
+from crm.duplicates.models import DistinctPair, Merge
 from crm.events.models import AttendanceStatus
 from crm.extensions import db
 from crm.organisations import services as organisation_services
@@ -263,3 +263,31 @@ def _siblings(table, column):
 
 def _further(status, other_status):
     return _STATUS_ORDER.index(status) > _STATUS_ORDER.index(other_status)
+
+
+def mark_distinct(record_type, first, second, *, actor):
+    """Record that two records found alike are not one, so that they are no longer offered
+    as likely duplicates; marking a pair again changes nothing. Returns the `DistinctPair`."""
+    if first.id == second.id:
+        raise ValidationError(_l("A record cannot be a duplicate of itself."))
+    first_id, second_id = sorted((first.id, second.id))
+    pair = db.session.scalar(sa.select(DistinctPair).where(
+        DistinctPair.record_type == record_type, DistinctPair.first_id == first_id,
+        DistinctPair.second_id == second_id))
+    if pair is None:
+        pair = DistinctPair(record_type=record_type, first_id=first_id, second_id=second_id,
+                            user_id=getattr(actor, "id", None))
+        db.session.add(pair)
+        db.session.flush()
+        # Ids, not names: the entry outlives an erasure of either person.
+        record("duplicates.distinct", actor=actor, record=pair,
+               label=f"{record_type} {first_id} / {second_id}")
+    return pair
+
+
+def unmark_distinct(pair, *, actor):
+    """Offer the pair as likely duplicates again."""
+    record("duplicates.distinct_undo", actor=actor, record=pair,
+           label=f"{pair.record_type} {pair.first_id} / {pair.second_id}")
+    db.session.delete(pair)
+    db.session.flush()

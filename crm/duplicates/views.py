@@ -13,7 +13,7 @@ from crm.core.formatting import format_day
 from crm.core.lists import page_args, paginate
 from crm.core.services import ValidationError
 from crm.duplicates import queries, services
-from crm.duplicates.models import Merge
+from crm.duplicates.models import DistinctPair, Merge
 from crm.extensions import db
 
 bp = Blueprint("duplicates", __name__)
@@ -78,6 +78,52 @@ def merge(record_type, kept_id, other_id):
     return render_template("duplicates/merge.html", record_type=record_type, kept=kept,
                            other=other, fields=shown, labels=LABELS, problems=problems,
                            display=_display), status
+
+
+@bp.post("/duplicates/<any(contacts, organisations):record_type>/<id:first_id>/<id:second_id>"
+         "/distinct")
+@require(Permission.EDIT_RECORDS)
+def distinct(record_type, first_id, second_id):
+    """Mark two records offered as likely duplicates as not one."""
+    model = services.KINDS[record_type][0]
+    first, second = db.session.get(model, first_id), db.session.get(model, second_id)
+    if first is None or second is None or first_id == second_id:
+        abort(404)
+    services.mark_distinct(record_type, first, second, actor=current_user)
+    db.session.commit()
+    flash(_("“%(first)s” and “%(second)s” are marked as not the same; they are no longer "
+            "offered for merging.", first=str(first), second=str(second)), "success")
+    return redirect(url_for("duplicates.index"), 303)
+
+
+@bp.route("/duplicates/distinct")
+@require(Permission.EDIT_RECORDS)
+def distinct_pairs():
+    """The pairs marked as not one, newest first, each to be offered again."""
+    query = (sa.select(DistinctPair).options(joinedload(DistinctPair.user))
+             .order_by(DistinctPair.created_at.desc(), DistinctPair.id.desc()))
+    page, per_page = page_args()
+    pairs = paginate(query, page, per_page)
+    records = {}
+    for record_type, (model, *_rest) in services.KINDS.items():
+        ids = {i for pair in pairs.items if pair.record_type == record_type
+               for i in (pair.first_id, pair.second_id)}
+        records[record_type] = {r.id: r for r in db.session.scalars(
+            sa.select(model).where(model.id.in_(ids)))}
+    return render_template("duplicates/distinct.html", pairs=pairs, records=records,
+                           detail=DETAIL)
+
+
+@bp.post("/duplicates/distinct/<id:pair_id>/undo")
+@require(Permission.EDIT_RECORDS)
+def undo_distinct(pair_id):
+    pair = db.session.get(DistinctPair, pair_id)
+    if pair is None:
+        abort(404)
+    services.unmark_distinct(pair, actor=current_user)
+    db.session.commit()
+    flash(_("The pair is offered as likely duplicates again."), "success")
+    return redirect(url_for("duplicates.distinct_pairs"), 303)
 
 
 @bp.route("/admin/merges")
