@@ -241,10 +241,10 @@ _PLAIN_LOCAL_PART = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!
 def normalised_email(value):
     """An email address as stored (lower case), or EmailNotValidError as `email_validator`
     raises it. The part after the @ is checked once per domain (an import's 100,000 addresses
-    share a few), the usual part before it by its pattern; anything else goes to
-    `email_validator` whole."""
+    share a few), the usual part before it by its pattern; anything else (a domain in other
+    letters, whose length counts in bytes and in Punycode) goes to `email_validator` whole."""
     local, at, domain = value.rpartition("@")
-    if at and len(local) <= 64 and _PLAIN_LOCAL_PART.fullmatch(local):
+    if at and len(local) <= 64 and _PLAIN_LOCAL_PART.fullmatch(local) and domain.isascii():
         address = f"{local}@{_email_domain(domain)}"
         if len(address) <= 254:
             return address.lower()
@@ -253,6 +253,7 @@ def normalised_email(value):
 
 @functools.lru_cache(maxsize=1024)
 def _email_domain(domain):
+    """The domain of an address as `email_validator` normalises it, or EmailNotValidError."""
     return validate_email(f"a@{domain}", check_deliverability=False).domain
 
 

@@ -253,9 +253,7 @@ def _unique_keys(table):
 def _siblings(table, column):
     """The other columns of a unique key (or primary key) that `column` is part of: rows
     alike in them are the same row once `column` points at one record."""
-    keys = [list(table.primary_key.columns)] + [
-        list(c.columns) for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
-    for key in keys:
+    for key in _unique_keys(table):
         if column in key and len(key) > 1:
             return [c.name for c in key if c is not column]
     return []

@@ -3,12 +3,24 @@ user who uploaded it only, and removed once imported); and the imports carried o
 each did, so that one can be undone as a whole."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from crm.core.models import TimestampMixin, UTCDateTime, utcnow
 from crm.extensions import db
+
+
+class Job(StrEnum):
+    CHECK = "check"
+    IMPORT = "import"
+
+
+class JobState(StrEnum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
 
 
 class ImportUpload(TimestampMixin, db.Model):
@@ -25,8 +37,8 @@ class ImportUpload(TimestampMixin, db.Model):
         sa.ForeignKey("events.id", ondelete="SET NULL"), nullable=True)
     status: Mapped[str | None] = mapped_column(sa.String(20))
     # A large file is checked and imported in the background (`crm.imports.jobs`): which of
-    # the two ran last ("check", "import"), how far it is ("running", "done", "failed"), with
-    # which columns, how many rows it has done, and what came of it.
+    # the two ran last (`Job`), how far it is (`JobState`), with which columns and whose
+    # (`job_options`), how many rows it has done, and what came of it.
     job: Mapped[str | None] = mapped_column(sa.String(10))
     job_state: Mapped[str | None] = mapped_column(sa.String(10))
     job_options: Mapped[dict | None] = mapped_column(sa.JSON)
@@ -52,6 +64,9 @@ class ContactImport(db.Model):
         sa.ForeignKey("events.id", ondelete="SET NULL"))
     status: Mapped[str | None] = mapped_column(sa.String(20))
     counts: Mapped[dict] = mapped_column(sa.JSON, nullable=False, default=dict)
+    # A large file's import still going on in the background: not to be undone meanwhile.
+    in_progress: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                              server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow,
                                                  index=True)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

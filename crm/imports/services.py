@@ -32,6 +32,10 @@ CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "mobile", "positi
 ORGANISATION_FIELDS = ("city", "country")
 
 
+# What a row may come to.
+ACTIONS = ("created", "updated", "unchanged", "failed", "empty")
+
+
 @dataclass
 class RowOutcome:
     """What became of one row: `number` counts from the header (1), as a spreadsheet does."""
@@ -55,8 +59,7 @@ class ImportOutcome:
         return [row for row in self.rows if row.action == "failed"]
 
     def counts(self):
-        return {action: self.count(action)
-                for action in ("created", "updated", "unchanged", "failed", "empty")}
+        return {action: self.count(action) for action in ACTIONS}
 
 
 def import_contacts(table, mapping, *, actor, filename, event=None, status=None, source=None,
@@ -344,6 +347,8 @@ def undo_import(contact_import, *, actor):
     are named, to be looked at first. Only the importer or an admin may undo."""
     if contact_import.undone_at is not None:
         raise ValidationError(_l("This import has been undone already."))
+    if contact_import.in_progress:
+        raise ValidationError(_l("This import is still going on; undo it once it is done."))
     if getattr(actor, "id", None) != contact_import.user_id and \
             not has_permission(actor, Permission.MANAGE_USERS):
         raise ValidationError(_l("Only the person who imported the file or an admin can undo "

@@ -25,7 +25,7 @@ from crm.events.models import AttendanceStatus, Event
 from crm.extensions import db
 from crm.imports import jobs
 from crm.imports.forms import UploadForm
-from crm.imports.models import ContactImport, ImportUpload
+from crm.imports.models import ContactImport, ImportUpload, Job, JobState
 from crm.imports.reading import HEADER_NAMES, MAX_BROWSER_ROWS, guess_mapping, read_table
 from crm.imports.services import import_contacts, undo_import
 
@@ -95,7 +95,9 @@ def _upload(form):
         return None
     # Files never imported are not kept: uploads older than a day go with each new one.
     db.session.execute(sa.delete(ImportUpload).where(
-        ImportUpload.created_at < utcnow() - UPLOADS_KEPT))
+        ImportUpload.created_at < utcnow() - UPLOADS_KEPT,
+        sa.or_(ImportUpload.job_state.is_(None), ImportUpload.job_state != JobState.RUNNING,
+               ImportUpload.job_seen_at < utcnow() - jobs.STALLED_AFTER)))
     upload = ImportUpload(user_id=current_user.id, filename=file.filename[:255], data=data,
                           event_id=event.id if event else None, status=status)
     db.session.add(upload)
@@ -150,7 +152,7 @@ def preview(upload_id):
         flash(_("The event has been deleted; upload the file again with another one, or none."),
               "danger")
         named = set()  # nothing is tried or imported
-    if len(table.rows) > jobs.LARGE:
+    if len(table.rows) > jobs.LARGE_FILE_ROWS:
         return _large_preview(upload, table, mapping, named, event_gone)
     if request.method == "POST" and request.form.get("action") == "import" and named:
         skip = request.form.get("skip_invalid") == "1"
@@ -170,13 +172,22 @@ def preview(upload_id):
 
 
 def _render_preview(upload, table, mapping, outcome, named, event_gone, *, running=False):
-    columns_query = urlencode({f"col{index}": name for index, name in sorted(mapping.items())})
+    columns_query = _columns(mapping)
+    problem = (upload.job_result or {}).get("problem") if upload.job_state == JobState.FAILED \
+        else None
     return render_template(
         "imports/preview.html", upload=upload, table=table, mapping=mapping, outcome=outcome,
-        columns_query=columns_query, running=running, large=len(table.rows) > jobs.LARGE,
+        columns_query=columns_query, running=running,
+        large=len(table.rows) > jobs.LARGE_FILE_ROWS, problem=jobs.PROBLEMS.get(problem),
         rows=table.rows[:PREVIEW_ROWS], field_labels=FIELD_LABELS, action_labels=ACTION_LABELS,
         named=named, event_gone=event_gone,
         known=", ".join(names[0] for names in HEADER_NAMES.values()))
+
+
+def _columns(mapping):
+    """The mapping as the query of a page's address (`col0=first_name&...`)."""
+    return urlencode({f"col{index}": name for index, name in sorted(
+        (int(index), name) for index, name in mapping.items())})
 
 
 def _imported(upload, counts):
@@ -196,56 +207,49 @@ def _large_preview(upload, table, mapping, named, event_gone):
     """The preview of a large file: "check" and "import" start a job in the background
     (`crm.imports.jobs`), whose progress the page shows until it is done."""
     action = request.form.get("action") if request.method == "POST" else None
-    checked = _job_outcome(upload, mapping, "check")
-    if action in ("check", "import") and named:
+    if jobs.is_stalled(upload):
+        jobs.give_up(upload, actor=current_user)
+        db.session.commit()
+    if action in (Job.CHECK, Job.IMPORT) and named:
         skip = request.form.get("skip_invalid") == "1"
-        if action == "import" and (checked is None or (checked.failed and not skip)):
+        checked = jobs.outcome(upload, mapping, Job.CHECK)
+        if action == Job.IMPORT and (checked is None or (checked.failed and not skip)):
             flash(_("Check the rows with these columns first, and leave out those that cannot "
                     "be read."), "danger")
             return _render_preview(upload, table, mapping, checked, named, event_gone), 422
         try:
-            jobs.start(upload, mapping, job=action, actor=current_user, skip_invalid=skip)
+            jobs.start(upload, mapping, job=Job(action), actor=current_user,
+                       skip_invalid=skip)
         except ValidationError as error:
             flash(error.message, "danger")
-        return redirect(url_for("imports.preview", upload_id=upload.id,
-                                **{f"col{i}": name for i, name in mapping.items()})), 303
+        return redirect(f"{url_for('imports.preview', upload_id=upload.id)}?"
+                        f"{_columns(mapping)}", 303)
     if jobs.is_running(upload):
         return _render_preview(upload, table, mapping, None, named, event_gone, running=True)
-    if upload.job == "import" and upload.job_state == "done":
+    if upload.job == Job.IMPORT and upload.job_state == JobState.DONE:
         return _imported(upload, upload.job_result["counts"])
-    if upload.job_state == "failed":
-        flash(jobs.PROBLEMS[upload.job_result["problem"]], "danger")
-        upload.job = upload.job_state = upload.job_result = None  # to be checked again
-        db.session.commit()
-    outcome = _job_outcome(upload, mapping, upload.job) or checked
     status = 422 if request.method == "POST" else 200
-    return _render_preview(upload, table, mapping, outcome, named, event_gone), status
-
-
-def _job_outcome(upload, mapping, job):
-    """What the upload's last job `job` found, if it ran with `mapping` and got through."""
-    options, result = upload.job_options or {}, upload.job_result or {}
-    if upload.job != job or "counts" not in result or options.get("mapping") != {
-            str(index): name for index, name in mapping.items()}:
-        return None
-    return jobs.StoredOutcome.of(result)
+    return _render_preview(upload, table, mapping, jobs.outcome(upload, mapping), named,
+                           event_gone), status
 
 
 @bp.route("/imports/<id:upload_id>/progress")
 @require(Permission.EDIT_RECORDS)
 def progress(upload_id):
     """How far the background job of a large file is (htmx asks every second); once it is
-    done, the page is loaded again to show what came of it."""
-    upload = _own_upload(upload_id)
+    done, the page is loaded again to show what came of it. An upload gone meanwhile (another
+    tab finished the import) leads to the contacts."""
+    upload = db.session.get(ImportUpload, upload_id)
+    if upload is None or upload.user_id != current_user.id:
+        return Response(status=404, headers={"HX-Redirect": url_for("contacts.index")})
+    options = upload.job_options or {}
     if jobs.is_running(upload):
         return render_template("imports/_progress.html", upload=upload,
-                               total=len(read_table(upload.filename, upload.data).rows))
-    response = Response(status=204)
-    response.headers["HX-Redirect"] = url_for(
-        "imports.preview", upload_id=upload.id,
-        **{f"col{i}": name for i, name in ((upload.job_options or {}).get("mapping") or {})
-           .items()})
-    return response
+                               total=options.get("total", 0),
+                               columns_query=_columns(options.get("mapping", {})))
+    preview_url = url_for("imports.preview", upload_id=upload.id)
+    return Response(status=204, headers={
+        "HX-Redirect": f"{preview_url}?{_columns(options.get('mapping', {}))}"})
 
 
 @bp.route("/imports/<id:upload_id>/problems.csv")
@@ -255,8 +259,8 @@ def problems(upload_id):
     upload = _own_upload(upload_id)
     table = read_table(upload.filename, upload.data)
     mapping = _mapping(table, request.args)
-    if len(table.rows) > jobs.LARGE:
-        outcome = _job_outcome(upload, mapping, upload.job)
+    if len(table.rows) > jobs.LARGE_FILE_ROWS:
+        outcome = jobs.outcome(upload, mapping)
         if outcome is None:
             abort(404)  # not checked with these columns yet
     else:
@@ -283,7 +287,8 @@ def discard(upload_id):
     upload = _own_upload(upload_id)
     if jobs.is_running(upload):
         flash(_("This file is being worked on; wait until it is done."), "danger")
-        return redirect(url_for("imports.preview", upload_id=upload.id))
+        return redirect(f"{url_for('imports.preview', upload_id=upload.id)}?"
+                        f"{_columns((upload.job_options or {}).get('mapping', {}))}")
     db.session.delete(upload)
     db.session.commit()
     flash(_("The uploaded file is discarded."), "success")
@@ -301,7 +306,8 @@ def history():
     page, per_page = page_args()
     return render_template("imports/history.html", imports=paginate(query, page, per_page),
                            action_labels=ACTION_LABELS,
-                           may_undo=lambda done: done.undone_at is None and _may_undo(done))
+                           may_undo=lambda done: done.undone_at is None and not done.in_progress
+                           and _may_undo(done))
 
 
 def _may_undo(contact_import):

@@ -26,9 +26,13 @@ def upgrade():
     op.add_column("import_uploads", sa.Column("job_result", sa.JSON(), nullable=True))
     op.add_column("import_uploads", sa.Column("job_seen_at", sa.DateTime(timezone=True),
                                               nullable=True))
+    op.add_column("contact_imports", sa.Column("in_progress", sa.Boolean(),
+                                               server_default=sa.false(), nullable=False))
 
 
 def downgrade():
+    with op.batch_alter_table("contact_imports") as batch_op:  # no triggers to lose
+        batch_op.drop_column("in_progress")
     with op.batch_alter_table("import_uploads") as batch_op:  # no triggers to lose
         for column in reversed(COLUMNS):
             batch_op.drop_column(column)

@@ -19,6 +19,8 @@ AWKWARD = [
     "x" * 64 + "@" + ("b" * 60 + ".") * 3 + "de", "a@example.de.", "a@.example.de",
     "a@exa mple.de", "a@x.c", "a@example..de", "a@ex_ample.de", "@example.de", "a@",
     "a@@example.de", "", "@", "a@example.de\n",
+    "x" * 64 + "@" + ("ü" * 20 + ".") * 5 + "de",  # 172 letters, but 272 bytes
+    "x" * 60 + "@" + ("b" * 60 + ".") * 3 + "de",
 ]
 
 
