@@ -23,6 +23,8 @@ ACTION_LABELS = {
     "contact.merge_undo": _l("Merge of contacts undone"),
     "organisation.merge": _l("Organisations merged"),
     "organisation.merge_undo": _l("Merge of organisations undone"),
+    "duplicates.distinct": _l("Marked as not the same"),
+    "duplicates.distinct_undo": _l("Offered as likely duplicates again"),
     "contact.import_remove": _l("Contact removed with its import"),
     "organisation.import_remove": _l("Organisation removed with its import"),
     "view.create": _l("View of a list saved"),
@@ -125,6 +127,7 @@ RECORD_TYPE_LABELS = {
     "data_requests": _l("Data-subject request"),
     "saved_views": _l("Saved view"),
     "contact_imports": _l("Import"),
+    "distinct_pairs": _l("Pair marked as not the same"),
 }
 
 

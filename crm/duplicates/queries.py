@@ -1,6 +1,8 @@
 """Finding records that are likely one: contacts with the same email or the same name (folded,
 in any order), organisations with the same name once legal forms and spellings are aside."""
 
+import itertools
+
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
@@ -27,8 +29,7 @@ def contact_groups(limit=MAX_GROUPS):
                                               email.in_(same_email)))
         .options(selectinload(Contact.affiliations).joinedload(Affiliation.organisation))
         .order_by(Contact.name_sort, Contact.id)).all()
-    groups = _apart(_connected(contacts, lambda c: [
-        ("name", c.name_key), ("email", (c.email or "").lower() or None)]), "contacts")
+    groups = _connected(contacts, _contact_keys, _marked("contacts"))
     result = []
     for group in groups[:limit]:
         reasons = set()
@@ -54,49 +55,54 @@ def organisation_groups(limit=MAX_GROUPS):
         sa.select(Organisation).where(Organisation.deleted_at.is_(None),
                                       Organisation.match_key.in_(same))
         .order_by(Organisation.match_key, Organisation.id)).all()
-    groups = _apart(_connected(organisations, lambda o: [("name", o.match_key)]),
-                    "organisations")
+    groups = _connected(organisations, lambda o: [("name", o.match_key)],
+                        _marked("organisations"))
     return [(group, ["name"]) for group in groups]
 
 
-def _connected(records, keys):
-    """The records in groups that share any key (a record may link two groups)."""
-    owner, groups = {}, {}
-    for record_ in records:
-        found = {owner[key] for key in keys(record_) if key[1] and key in owner}
-        group_id = min(found) if found else record_.id
-        merged = [record_]
-        for other_id in found:
-            merged += groups.pop(other_id)
-        groups[group_id] = merged
-        for member in merged:
-            for key in keys(member):
-                if key[1]:
-                    owner[key] = group_id
-    return [sorted(group, key=lambda r: r.id) for group in groups.values() if len(group) > 1]
+def _contact_keys(contact):
+    return [("name", contact.name_key), ("email", (contact.email or "").lower() or None)]
 
 
-def _apart(groups, record_type):
-    """The groups without the pairs marked as not one (`DistinctPair`): a group falls apart
-    into the records still linked by a pair not marked, in one select."""
-    ids = [record_.id for group in groups for record_ in group]
-    marked = {tuple(pair) for pair in db.session.execute(
+def _marked(record_type):
+    """The pairs of ids marked as not the same (`DistinctPair`), in one select (the marks are
+    made by hand, a few hundred at most)."""
+    return {tuple(pair) for pair in db.session.execute(
         sa.select(DistinctPair.first_id, DistinctPair.second_id).where(
-            DistinctPair.record_type == record_type, DistinctPair.first_id.in_(ids)))}
-    if not marked:
-        return groups
-    result = []
-    for group in groups:
-        left = list(group)
-        while left:
-            part, todo = [], [left.pop(0)]
-            while todo:
-                record_ = todo.pop()
-                part.append(record_)
-                linked = [other for other in left if tuple(sorted(
-                    (record_.id, other.id))) not in marked]
-                left = [other for other in left if other not in linked]
-                todo += linked
-            if len(part) > 1:
-                result.append(sorted(part, key=lambda r: r.id))
-    return result
+            DistinctPair.record_type == record_type))}
+
+
+def _connected(records, keys, marked):
+    """The records in groups linked by a shared key, two records at a time, unless the two are
+    `marked` as not the same (a record may link two others that share nothing)."""
+    by_key = {}
+    for record_ in records:
+        for key in keys(record_):
+            if key[1]:
+                by_key.setdefault(key, []).append(record_)
+    links = {record_.id: set() for record_ in records}
+    in_marks = {record_id for pair in marked for record_id in pair}
+    for alike in by_key.values():
+        ids = [record_.id for record_ in alike]
+        if in_marks.isdisjoint(ids):  # all alike: a chain links them (most keys)
+            for one, other in itertools.pairwise(ids):
+                links[one].add(other)
+                links[other].add(one)
+            continue
+        for one in ids:
+            links[one].update(other for other in ids if other != one
+                              and tuple(sorted((one, other))) not in marked)
+    by_id, seen, groups = {record_.id: record_ for record_ in records}, set(), []
+    for record_ in records:
+        if record_.id in seen:
+            continue
+        group, todo = [], [record_.id]
+        seen.add(record_.id)
+        while todo:
+            current = todo.pop()
+            group.append(by_id[current])
+            todo += [other for other in links[current] if other not in seen]
+            seen.update(links[current])
+        if len(group) > 1:
+            groups.append(sorted(group, key=lambda r: r.id))
+    return groups

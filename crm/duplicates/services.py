@@ -263,29 +263,34 @@ def _further(status, other_status):
     return _STATUS_ORDER.index(status) > _STATUS_ORDER.index(other_status)
 
 
-def mark_distinct(record_type, first, second, *, actor):
-    """Record that two records found alike are not one, so that they are no longer offered
-    as likely duplicates; marking a pair again changes nothing. Returns the `DistinctPair`."""
-    if first.id == second.id:
-        raise ValidationError(_l("A record cannot be a duplicate of itself."))
-    first_id, second_id = sorted((first.id, second.id))
-    pair = db.session.scalar(sa.select(DistinctPair).where(
-        DistinctPair.record_type == record_type, DistinctPair.first_id == first_id,
-        DistinctPair.second_id == second_id))
-    if pair is None:
-        pair = DistinctPair(record_type=record_type, first_id=first_id, second_id=second_id,
-                            user_id=getattr(actor, "id", None))
-        db.session.add(pair)
-        db.session.flush()
+def mark_distinct(record_type, record_, others, *, actor):
+    """Record that `record_` is not the same as any of `others` (records found alike), so
+    that those pairs are no longer offered as likely duplicates; a pair marked already stays
+    as it is. Returns the new `DistinctPair`s."""
+    if not others or any(other.id == record_.id for other in others):
+        raise ValidationError(_l("Choose the records it is not the same as."))
+    if any(r.is_deleted or getattr(r, "erased_at", None) for r in (record_, *others)):
+        raise ValidationError(_l("One of the records has been deleted meanwhile."))
+    wanted = {tuple(sorted((record_.id, other.id))) for other in others}
+    have = {tuple(pair) for pair in db.session.execute(
+        sa.select(DistinctPair.first_id, DistinctPair.second_id).where(
+            DistinctPair.record_type == record_type,
+            sa.tuple_(DistinctPair.first_id, DistinctPair.second_id).in_(wanted)))}
+    pairs = [DistinctPair(record_type=record_type, first_id=first_id, second_id=second_id,
+                          user_id=getattr(actor, "id", None))
+             for first_id, second_id in sorted(wanted - have)]
+    db.session.add_all(pairs)
+    db.session.flush()
+    for pair in pairs:
         # Ids, not names: the entry outlives an erasure of either person.
         record("duplicates.distinct", actor=actor, record=pair,
-               label=f"{record_type} {first_id} / {second_id}")
-    return pair
+               label=f"#{pair.first_id} / #{pair.second_id}")
+    return pairs
 
 
 def unmark_distinct(pair, *, actor):
     """Offer the pair as likely duplicates again."""
     record("duplicates.distinct_undo", actor=actor, record=pair,
-           label=f"{pair.record_type} {pair.first_id} / {pair.second_id}")
+           label=f"#{pair.first_id} / #{pair.second_id}")
     db.session.delete(pair)
     db.session.flush()

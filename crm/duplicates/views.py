@@ -6,12 +6,14 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from crm.auth.permissions import Permission, require
 from crm.core.formatting import format_day
 from crm.core.lists import page_args, paginate
 from crm.core.services import ValidationError
+from crm.core.validation import Checker
 from crm.duplicates import queries, services
 from crm.duplicates.models import DistinctPair, Merge
 from crm.extensions import db
@@ -37,6 +39,10 @@ DETAIL = {"contacts": ("contacts.detail", "contact_id"),
 @bp.route("/duplicates")
 @require(Permission.EDIT_RECORDS)
 def index():
+    return _index_page()
+
+
+def _index_page():
     return render_template("duplicates/index.html", contacts=queries.contact_groups(),
                            organisations=queries.organisation_groups(),
                            reason_labels=REASON_LABELS, limit=queries.MAX_GROUPS)
@@ -80,19 +86,30 @@ def merge(record_type, kept_id, other_id):
                            display=_display), status
 
 
-@bp.post("/duplicates/<any(contacts, organisations):record_type>/<id:first_id>/<id:second_id>"
-         "/distinct")
+@bp.post("/duplicates/<any(contacts, organisations):record_type>/<id:record_id>/distinct")
 @require(Permission.EDIT_RECORDS)
-def distinct(record_type, first_id, second_id):
-    """Mark two records offered as likely duplicates as not one."""
+def distinct(record_type, record_id):
+    """Mark a record offered as a likely duplicate as not the same as the others of its
+    group (`others`: their ids)."""
     model = services.KINDS[record_type][0]
-    first, second = db.session.get(model, first_id), db.session.get(model, second_id)
-    if first is None or second is None or first_id == second_id:
+    record_ = db.session.get(model, record_id)
+    if record_ is None:
         abort(404)
-    services.mark_distinct(record_type, first, second, actor=current_user)
-    db.session.commit()
-    flash(_("“%(first)s” and “%(second)s” are marked as not the same; they are no longer "
-            "offered for merging.", first=str(first), second=str(second)), "success")
+    ids = Checker({"others": request.form.getlist("others")}).record_ids("others")
+    others = db.session.scalars(sa.select(model).where(model.id.in_(ids))).all()
+    if len(others) != len(ids):
+        abort(404)
+    try:
+        services.mark_distinct(record_type, record_, others, actor=current_user)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        flash(error.message, "danger")
+        return _index_page(), 422
+    except IntegrityError:
+        db.session.rollback()  # the same marks sent twice at once: the other request made them
+    flash(_("“%(name)s” is marked as not the same as the others found alike; they are no "
+            "longer offered for merging.", name=str(record_)), "success")
     return redirect(url_for("duplicates.index"), 303)
 
 

@@ -105,7 +105,8 @@ def outcome(upload, mapping, job=None):
     """What the upload's last job (or last `job`) found, if it ran with `mapping` and got
     through the rows (a failed import keeps what stopped it), else None."""
     options, result = upload.job_options or {}, upload.job_result or {}
-    if (job is not None and upload.job != job) or "counts" not in result or \
+    through = upload.job_state == JobState.DONE or result.get("problem") == "unreadable"
+    if not through or (job is not None and upload.job != job) or "counts" not in result or \
             options.get("mapping") != {str(index): name for index, name in mapping.items()}:
         return None
     return StoredOutcome.of(result)
@@ -141,14 +142,32 @@ def start(upload, mapping, *, job, actor, skip_invalid=False):
 
 
 def give_up(upload, *, actor):
-    """A stalled job (its process ended) is given up: a partial import is undone, and the
-    page says it was interrupted. Its thread, should it live after all, stops unsaved."""
-    result = upload.job_result or {}
+    """A stalled job (its process ended) is given up: claimed in one conditional UPDATE (its
+    thread, should it live after all, then stops unsaved at its next part), a partial import
+    undone, and the page says it was interrupted. Nothing happens if the job has moved on."""
     options = {**(upload.job_options or {}), "token": None}
-    upload.job_state, upload.job_options = JobState.FAILED, options
-    upload.job_result = {**result, "problem": "interrupted"}
-    if result.get("import_id"):
-        _undo(result["import_id"], actor)
+    claimed = db.session.execute(
+        sa.update(ImportUpload)
+        .where(ImportUpload.id == upload.id, ImportUpload.job_state == JobState.RUNNING,
+               ImportUpload.job_seen_at <= utcnow() - STALLED_AFTER)
+        .values(job_state=JobState.FAILED, job_options=options)
+        .execution_options(synchronize_session=False))
+    db.session.refresh(upload)
+    if claimed.rowcount != 1:
+        return
+    result = {**(upload.job_result or {}), "problem": "interrupted"}
+    if result.get("import_id") and not _undo(result["import_id"], actor):
+        result["problem"] = "changed_since"
+    upload.job_result = result
+
+
+def still_running(contact_import):
+    """Whether the background job that makes `contact_import` still runs (else an import left
+    `in_progress` by a job that ended may be undone)."""
+    return any((upload.job_result or {}).get("import_id") == contact_import.id
+               for upload in db.session.scalars(sa.select(ImportUpload).where(
+                   ImportUpload.job_state == JobState.RUNNING))
+               if is_running(upload))
 
 
 def _run(app, upload_id, user_id, token):
@@ -229,9 +248,11 @@ def _work(upload, actor, token):
 
 
 def _check_token(upload, token):
-    """Refuse to go on once the job has been started again by someone else."""
+    """Refuse to go on once the job has been started again or given up by someone else; the
+    upload's row stays locked (PostgreSQL) until the part is committed, so that nobody does
+    so in between. (On SQLite the part's writes hold the one write lock already.)"""
     current = db.session.scalar(sa.select(ImportUpload.job_options).where(
-        ImportUpload.id == upload.id))
+        ImportUpload.id == upload.id).with_for_update())
     if (current or {}).get("token") != token:
         raise _Superseded
 
@@ -253,6 +274,9 @@ def _undo(import_id, actor):
     if done is None or done.undone_at is not None:
         return True
     done.in_progress = False
+    # Written first: on SQLite (pysqlite) a SAVEPOINT that opened the transaction would
+    # commit when released.
+    db.session.flush()
     try:
         with db.session.begin_nested():
             undo_import(done, actor=actor)

@@ -285,6 +285,8 @@ def problems(upload_id):
 @require(Permission.EDIT_RECORDS)
 def discard(upload_id):
     upload = _own_upload(upload_id)
+    if jobs.is_stalled(upload):
+        jobs.give_up(upload, actor=current_user)  # what it imported goes with it
     if jobs.is_running(upload):
         flash(_("This file is being worked on; wait until it is done."), "danger")
         return redirect(f"{url_for('imports.preview', upload_id=upload.id)}?"
@@ -306,8 +308,13 @@ def history():
     page, per_page = page_args()
     return render_template("imports/history.html", imports=paginate(query, page, per_page),
                            action_labels=ACTION_LABELS,
-                           may_undo=lambda done: done.undone_at is None and not done.in_progress
-                           and _may_undo(done))
+                           may_undo=lambda done: done.undone_at is None and _may_undo(done)
+                           and not _still_running(done),
+                           still_running=_still_running)
+
+
+def _still_running(contact_import):
+    return contact_import.in_progress and jobs.still_running(contact_import)
 
 
 def _may_undo(contact_import):
@@ -323,6 +330,8 @@ def undo(import_id):
         abort(404)
     if not _may_undo(contact_import):
         abort(403)
+    if contact_import.in_progress and not jobs.still_running(contact_import):
+        contact_import.in_progress = False  # its job ended without finishing it
     try:
         removed, restored = undo_import(contact_import, actor=current_user)
     except ValidationError as error:

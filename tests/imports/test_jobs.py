@@ -166,30 +166,59 @@ def test_the_progress_shows_rows_done_and_a_stalled_job_can_be_started_again(log
     assert "neu: 6.500" in client.get(preview_url).get_data(as_text=True)
 
 
-def test_an_import_whose_process_ended_is_undone_when_the_page_is_opened(login):
-    user, client = login("member")
+def half_imported(user, client):
+    """A large file whose import went in by its first part, its job still heard of."""
     preview_url = upload(client, fair_list(), encoding="utf-8").headers["Location"]
     kept = db.session.scalars(sa.select(ImportUpload)).one()
-    # The first part went in, then the process ended (a restart).
     table = read_table(kept.filename, kept.data)
     part = import_contacts(
         RawTable(header=table.header, rows=table.rows[:jobs.PART_ROWS]),
         guess_mapping(table.header), actor=user, filename=kept.filename)
     part.contact_import.in_progress = True
     kept.job, kept.job_state, kept.rows_done = "import", "running", jobs.PART_ROWS
-    kept.job_seen_at = utcnow() - timedelta(minutes=5)
+    kept.job_seen_at = utcnow()
     kept.job_options = {"mapping": {}, "skip_invalid": False, "total": ROWS, "token": "gone"}
     kept.job_result = {"import_id": part.contact_import.id}
     db.session.commit()
     assert count(Contact) == jobs.PART_ROWS
-    refused = client.post(f"/imports/history/{part.contact_import.id}/undo",
+    return preview_url, kept, part.contact_import
+
+
+def test_an_import_whose_process_ended_is_undone_when_the_page_is_opened(login):
+    user, client = login("member")
+    preview_url, kept, contact_import = half_imported(user, client)
+    history = client.get("/imports/history").get_data(as_text=True)
+    assert "läuft noch" in history
+    refused = client.post(f"/imports/history/{contact_import.id}/undo",
                           follow_redirects=True).get_data(as_text=True)
     assert "läuft noch" in refused and count(Contact) == jobs.PART_ROWS
+    kept.job_seen_at = utcnow() - timedelta(minutes=5)  # then the process ended
+    db.session.commit()
     page = client.get(preview_url).get_data(as_text=True)
     assert "unterbrochen" in page and "nichts wurde importiert" in page
     assert count(Contact) == 0
     db.session.expire_all()
-    assert db.session.get(ContactImport, part.contact_import.id).undone_at is not None
+    assert db.session.get(ContactImport, contact_import.id).undone_at is not None
+
+
+def test_an_import_left_by_a_job_that_ended_can_be_undone_from_the_history(login):
+    user, client = login("member")
+    _, kept, contact_import = half_imported(user, client)
+    kept.job_seen_at = utcnow() - timedelta(minutes=5)
+    db.session.delete(kept)  # the upload gone (cleaned away, or discarded elsewhere)
+    db.session.commit()
+    assert "läuft noch" not in client.get("/imports/history").get_data(as_text=True)
+    client.post(f"/imports/history/{contact_import.id}/undo")
+    assert count(Contact) == 0
+
+
+def test_discarding_a_stalled_import_undoes_what_it_imported(login):
+    user, client = login("member")
+    preview_url, kept, _ = half_imported(user, client)
+    kept.job_seen_at = utcnow() - timedelta(minutes=5)
+    db.session.commit()
+    assert client.post(f"{preview_url}/discard").status_code == 302
+    assert count(Contact) == 0 and count(ImportUpload) == 0
 
 
 def test_row_problems_of_a_background_check_are_in_the_users_language(login):
