@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 CATALOGS := $(wildcard crm/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run serve test install install-test translations messages upgrade vendor clean
+.PHONY: run serve test bench install install-test translations messages upgrade vendor clean
 
 run: install translations upgrade
 	$(FLASK) crm seed-demo --if-empty
@@ -23,6 +23,12 @@ serve: install translations upgrade
 
 test: install-test translations
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Not part of `make test`: the key pages under load (wrk, 16 connections) on generated data, on
+# SQLite and PostgreSQL; installs wrk from Debian's packages when it is missing.
+bench: install translations
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null || sudo apt-get install -y wrk
+	$(BIN)/python scripts/bench.py $(BENCH_ARGS)
 
 upgrade: install translations
 	$(FLASK) db upgrade
