@@ -20,7 +20,7 @@ PAGES = ["/contacts", "/contacts?page=3", "/contacts?q=mueller", "/organisations
          "/search?q=mueller", "/search?q=Müller+Jürgen", "/search?q=김민"]
 _SCAN = re.compile(r"\bSCAN (\w+)(?! USING (?:COVERING )?INDEX)(?!\w)")
 
-pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="SQLite's EXPLAIN QUERY PLAN")
+pytestmark = pytest.mark.skipif(ON_POSTGRES, reason="only on SQLite: its EXPLAIN QUERY PLAN")
 
 
 @pytest.fixture
