@@ -26,6 +26,9 @@ class ActivityKind(LabelledEnum):
                 cls.EMAIL: _l("Email"), cls.VISIT: _l("Visit")}
 
 
+OPEN_FOLLOW_UP = "due_on IS NOT NULL AND done_at IS NULL AND deleted_at IS NULL"
+
+
 class Activity(TimestampMixin, VersionedMixin, db.Model):
     """A conversation or note about an organisation, a contact or an event."""
 
@@ -37,6 +40,9 @@ class Activity(TimestampMixin, VersionedMixin, db.Model):
         # A lead's activities in time order: its timeline, and its last activity for the
         # stalled leads of the reports, read from the index alone.
         sa.Index("ix_activities_lead_id_occurred_at", "lead_id", "occurred_at"),
+        # The open follow-ups, soonest first: a few among a history of notes.
+        sa.Index("ix_activities_open_follow_ups", "due_on", "id", "assignee_id",
+                 sqlite_where=sa.text(OPEN_FOLLOW_UP), postgresql_where=sa.text(OPEN_FOLLOW_UP)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

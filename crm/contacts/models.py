@@ -18,6 +18,8 @@ from crm.core.models import (
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,
+    bin_index,
+    live_index,
 )
 from crm.core.text import name_key, search_key, sort_key
 from crm.extensions import db
@@ -90,7 +92,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
     """A person the team deals with, with what data protection asks to know about them."""
 
     __tablename__ = "contacts"
-    __table_args__ = (sa.Index("ix_contacts_list", "deleted_at", "name_sort", "id"),)
+    __table_args__ = (live_index("ix_contacts_list", "name_sort", "id"),
+                      bin_index("ix_contacts_bin", "name_sort", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     first_name: Mapped[str | None] = mapped_column(sa.String(100))

@@ -1,6 +1,7 @@
 """Paging and sorting of list pages, from request arguments checked against allow-lists."""
 
 from flask import request
+from flask_sqlalchemy.pagination import SelectPagination
 
 from crm.core.routing import MAX_ID
 from crm.extensions import db
@@ -49,7 +50,26 @@ def choice_arg(name, allowed):
 
 def paginate(query, page, per_page):
     """One page of `query` with the total, in two queries whatever the page size."""
-    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return DeepPagination(select=query, session=db.session(), page=page, per_page=per_page,
+                          max_per_page=None, error_out=False, count=True)
+
+
+class DeepPagination(SelectPagination):
+    """Pages after the first are read in two steps in one query: the ids of the page, skipped
+    to along the list's index alone, then only those rows whole. A plain OFFSET reads every
+    skipped row whole, which on page 3,000 of the contacts is 150,000 rows for 50."""
+
+    def _query_items(self):
+        select = self._query_args["select"]
+        described = select.column_descriptions
+        entity = described[0]["entity"] if len(described) == 1 else None
+        if not self._query_offset or entity is None or described[0]["expr"] is not entity:
+            return super()._query_items()
+        # The same joins, filters and order, the id alone (loader options do not apply).
+        ids = (select.with_only_columns(entity.id)
+               .limit(self.per_page).offset(self._query_offset))
+        page = select.where(entity.id.in_(ids))
+        return list(self._query_args["session"].execute(page).unique().scalars())
 
 
 def ordered(columns, descending):

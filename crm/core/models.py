@@ -84,6 +84,23 @@ class SoftDeleteMixin:
         return self.deleted_at is not None
 
 
+def live_index(name, *columns):
+    """An index over the records not deleted only, in the order a list reads them.
+
+    PostgreSQL reads `WHERE deleted_at IS NULL ORDER BY name` along an index only if the
+    index holds the live records alone (it does not treat IS NULL on a leading column as an
+    equality); SQLite does either. The deleted ones get an index of their own (`bin_index`).
+    """
+    live = sa.text("deleted_at IS NULL")
+    return sa.Index(name, *columns, sqlite_where=live, postgresql_where=live)
+
+
+def bin_index(name, *columns):
+    """An index over the deleted records only (the few an admin may restore)."""
+    deleted = sa.text("deleted_at IS NOT NULL")
+    return sa.Index(name, *columns, sqlite_where=deleted, postgresql_where=deleted)
+
+
 class VersionedMixin:
     """Optimistic locking: every update raises `version`, a stale writer gets a conflict.
 

@@ -153,10 +153,14 @@ def generate(sizes, *, seed=1, progress=lambda table, count: None):
     progress("leads", len(leads))
     written = _activities(rng, sizes.activities, people, leads, team, now)
     progress("activities", written)
+    db.session.commit()
     if db.engine.dialect.name == "postgresql":
-        # The planner's statistics, which autovacuum would gather only some time later.
-        db.session.execute(sa.text("ANALYZE"))
-        db.session.commit()
+        # The planner's statistics and the map of rows every transaction sees (which lets a
+        # count or a list read an index alone), which autovacuum would make only some time
+        # later. VACUUM runs outside a transaction.
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+                sa.text("VACUUM ANALYZE"))
     return {"organisations": len(organisations), "contacts": len(people),
             "events": len(events), "leads": len(leads), "activities": written}
 

@@ -14,6 +14,7 @@ from crm.core.models import (
     TimestampMixin,
     UTCDateTime,
     VersionedMixin,
+    live_index,
     utcnow,
 )
 from crm.core.text import search_key, sort_key
@@ -141,7 +142,9 @@ class Lead(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db.Mo
 
     __tablename__ = "leads"
     __table_args__ = (
-        sa.Index("ix_leads_board", "deleted_at", "stage", "status"),
+        # A stage's most valuable open leads, read from the index alone.
+        live_index("ix_leads_board", "stage", "capex_eur", "id", "status"),
+        live_index("ix_leads_recent", "updated_at", "id"),
         sa.CheckConstraint("capex_eur IS NULL OR capex_eur >= 0", name="capex_not_negative"),
         sa.CheckConstraint("new_jobs IS NULL OR new_jobs >= 0", name="new_jobs_not_negative"),
         sa.CheckConstraint("safeguarded_jobs IS NULL OR safeguarded_jobs >= 0",

@@ -159,8 +159,14 @@ def brought_by_partner(partner_id):
 def lead_list(conditions, *, sort="updated_at", descending=True):
     return (sa.select(Lead).where(*conditions)
             .options(joinedload(Lead.owner))
-            .order_by(*[c.desc().nulls_last() if descending else c.asc().nulls_last()
-                        for c in SORTS[sort]], Lead.id.desc()))
+            .order_by(*[_in_order(c, descending) for c in SORTS[sort]], Lead.id.desc()))
+
+
+def _in_order(column, descending):
+    """A sort term, with empty values last; plain for a column that is never empty, so that
+    PostgreSQL can follow an index for it (its indexes keep NULLs first in descending order)."""
+    term = column.desc() if descending else column.asc()
+    return term.nulls_last() if column.expression.nullable else term
 
 
 def weighted_capex_column():
@@ -193,16 +199,16 @@ def next_follow_up():
 
 def board_cards(conditions, limit=BOARD_CARDS_PER_STAGE):
     """(lead, next follow-up) rows for the board, at most `limit` per stage, the most valuable
-    first, in one query."""
-    rank = sa.func.row_number().over(
-        partition_by=Lead.stage,
-        order_by=[Lead.capex_eur.desc().nulls_last(), Lead.id.desc()]).label("rank")
-    ranked = sa.select(Lead.id, rank).where(*conditions).subquery()
+    first, in one query. Each stage's cards are chosen by a LIMIT of their own (a top-N sort
+    of that stage's ids), and only the chosen leads are read whole."""
+    order = [Lead.capex_eur.desc().nulls_last(), Lead.id.desc()]
+    chosen = [sa.select(Lead.id).where(*conditions, Lead.stage == stage.value)
+              .order_by(*order).limit(limit).subquery() for stage in Stage]
+    ids = sa.union_all(*[sa.select(stage.c.id) for stage in chosen])
     return (sa.select(Lead, next_follow_up())
-            .join(ranked, ranked.c.id == Lead.id)
-            .where(ranked.c.rank <= limit)
+            .where(Lead.id.in_(ids))
             .options(joinedload(Lead.owner), selectinload(Lead.team_members))
-            .order_by(Lead.capex_eur.desc().nulls_last(), Lead.id.desc()))
+            .order_by(*order))
 
 
 def of_organisation(user, organisation_id):

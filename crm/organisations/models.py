@@ -11,6 +11,8 @@ from crm.core.models import (
     SoftDeleteMixin,
     TimestampMixin,
     VersionedMixin,
+    bin_index,
+    live_index,
 )
 from crm.core.text import organisation_match_key, search_key, sort_key
 from crm.extensions import db
@@ -109,7 +111,8 @@ class Organisation(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixi
 
     __tablename__ = "organisations"
     __table_args__ = (
-        sa.Index("ix_organisations_list", "deleted_at", "name_sort", "id"),
+        live_index("ix_organisations_list", "name_sort", "id"),
+        bin_index("ix_organisations_bin", "name_sort", "id"),
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )
 

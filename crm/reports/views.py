@@ -9,6 +9,7 @@ and user, so that a busy dashboard does not rescan the whole history on every vi
 
 import threading
 import time
+from dataclasses import dataclass, field
 from datetime import date
 
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from flask_babel import format_date, get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from crm.activities.views import today
 from crm.audit.services import note_export
@@ -177,8 +179,29 @@ def cached(section, user, filters, compute):
     return value
 
 
+@dataclass
+class Section:
+    """The tables of one report section (and, for the pipeline, a link under them), with their
+    HTML once a page has shown them: kept together in the cache, so that a page served from
+    it neither counts nor renders again (the tables are most of a report page's time)."""
+
+    tables: list
+    extra_link: str | None = None
+    _html: Markup | None = field(default=None, repr=False)
+
+    def html(self):
+        if self._html is None:
+            self._html = Markup(render_template("reports/_tables.html", section=self,
+                                                page_rows=PAGE_ROWS))
+        return self._html
+
+
 def build(section, user, filters):
-    """The tables of one section (and, for some, a link for their heading)."""
+    """The tables of one section as a `Section`."""
+    return Section(*_tables(section, user, filters))
+
+
+def _tables(section, user, filters):
     links = sheets.Links(filters)
     if section == "results":
         return sheets.results_tables(queries.results(user, filters), links), None
@@ -243,7 +266,7 @@ def index():
                                   for name in SECTIONS}
     return render_template(
         "reports/index.html", filters=filters, given=given, errors=errors, sections=sections,
-        charts={name: chart_of(name, tables) for name, (tables, _) in sections.items()},
+        charts={name: chart_of(name, section.tables) for name, section in sections.items()},
         titles=SECTION_TITLES, periods=period_choices(filters.today), page_rows=PAGE_ROWS,
         everyone=has_permission(current_user, Permission.VIEW_REPORTS),
         **filter_options()), 400 if errors else 200
@@ -256,7 +279,7 @@ def print_results():
     filters, _given, errors = parse_filters(request.args, current_user)
     if errors:
         return index()
-    tables, _ = section_tables("results", current_user, filters)
+    tables = section_tables("results", current_user, filters).tables
     return render_template("reports/print.html", filters=filters, tables=tables,
                            everyone=has_permission(current_user, Permission.VIEW_REPORTS))
 
@@ -272,7 +295,7 @@ def export(section, extension):
         return index()
     names = SECTIONS if section == "all" else (section,)
     tables = [table for name in names
-              for table in section_tables(name, current_user, filters)[0]]
+              for table in section_tables(name, current_user, filters).tables]
     stem = f"{EXPORT_STEMS[section]}-{filters.period.start.isoformat()}-" \
            f"{filters.period.end.isoformat()}"
     note_export(f"{SECTION_TITLES.get(section, _l('Reports'))} ({stem})", actor=current_user,

@@ -54,10 +54,16 @@ def scans(client, url):
     return found
 
 
+# The one known exception: a word of fewer than three letters has no trigram, so neither
+# SQLite's FTS5 nor PostgreSQL's trigram index can find it, and the notes are read whole for
+# it (the README's speed section says so). Listed here, so that a change either way shows.
+KNOWN_SCANS = {"/search?q=김민": {"activities"}}
+
+
 @pytest.mark.parametrize("url", PAGES)
 def test_a_list_page_reads_no_large_table_whole(data, login, url):
     _, client = login("manager")
-    assert scans(client, url) == set()
+    assert scans(client, url) == KNOWN_SCANS.get(url, set())
 
 
 def test_the_check_sees_a_whole_table_read(app):

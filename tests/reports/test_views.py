@@ -12,6 +12,7 @@ from html.parser import HTMLParser
 
 import pytest
 import sqlalchemy as sa
+from flask import template_rendered
 from openpyxl import load_workbook
 
 from crm.activities.services import local_zone
@@ -821,6 +822,34 @@ def test_figures_are_kept_for_a_short_while_when_asked(app_factory):
         other = log_in(app.test_client(), make_user(role="manager"))
         fresh = report_tables(other.get("/reports").get_data(as_text=True))
         assert number(fresh["pipeline_by_stage"].rows[-1][1].text) == 1
+    report_views._cache.clear()
+
+
+def test_kept_figures_are_not_rendered_again_and_follow_the_language(app_factory):
+    """The cache keeps a section's HTML with its figures: a second view renders no table
+    again, and a change of language is a new entry, in the new language."""
+    app = app_factory(REPORTS_CACHE_SECONDS=60)
+    report_views._cache.clear()
+    rendered = []
+
+    def record(sender, template, context, **extra):
+        rendered.append(template.name)
+
+    with app.app_context(), template_rendered.connected_to(record, app):
+        manager = make_user(role="manager", language="de")
+        client = log_in(app.test_client(), manager)
+        first = client.get("/reports").get_data(as_text=True)
+        assert rendered.count("reports/_tables.html") == len(report_views.SECTIONS)
+        rendered.clear()
+        assert client.get("/reports").get_data(as_text=True) == first
+        assert "reports/_tables.html" not in rendered
+        assert ">Phase</th>" in first and ">Stage</th>" not in first
+        manager.language = "en"
+        db.session.commit()
+        english = client.get("/reports").get_data(as_text=True)
+        assert rendered.count("reports/_tables.html") == len(report_views.SECTIONS)
+        assert report_tables(english).keys() == report_tables(first).keys()
+        assert ">Stage</th>" in english
     report_views._cache.clear()
 
 
