@@ -57,6 +57,29 @@ def _contains(column, word):
     return column.contains(word, autoescape=True)
 
 
+def newest_matching(column, q, window):
+    """A condition selecting the newest `window` records (by id) that hold every word of `q`.
+
+    For a word in thousands of records (a common name in a million notes) this reads only
+    as many matches as the window holds: SQLite's full-text table walks its matches newest
+    first and stops; on PostgreSQL the planner may walk the ids backwards instead of
+    collecting every match.
+    """
+    words = query_words(q)
+    table = column.table
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "sqlite" and all(len(w) >= _TRIGRAM and not _WILDCARDS.search(w)
+                                   for w in words):
+        index = sa.table(f"{table.name}_fts", sa.column("rowid"), sa.column("search_text"))
+        newest = (sa.select(index.c.rowid)
+                  .where(*[index.c.search_text.like(f"%{word}%") for word in words])
+                  .order_by(index.c.rowid.desc()))
+    else:
+        newest = (sa.select(table.c.id).where(*[_contains(column, word) for word in words])
+                  .order_by(table.c.id.desc()))
+    return table.c.id.in_(newest.limit(window))
+
+
 def word_rank(column, q):
     """An ORDER BY term, smaller for better matches: a word found at the start of the text
     (usually the name) counts 0, at the start of another word 1, inside a word 2; summed over

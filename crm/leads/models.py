@@ -137,13 +137,19 @@ lead_team_members = sa.Table(
 )
 
 
+# What the board reads of every lead: its cards' order and its totals.
+BOARD_COLUMNS = ("stage", "capex_eur", "id", "status", "new_jobs", "likelihood",
+                 "is_confidential", "owner_id", "deleted_at")
+
+
 class Lead(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db.Model):
     """An investor lead, growing into an investment project: what, who, how far, how much."""
 
     __tablename__ = "leads"
     __table_args__ = (
-        # A stage's most valuable open leads, read from the index alone.
-        live_index("ix_leads_board", "stage", "capex_eur", "id", "status"),
+        # A stage's most valuable open leads, and the board's totals per stage, read from the
+        # index alone (with deleted_at, which SQLite does not take from the index's condition).
+        live_index("ix_leads_board", *BOARD_COLUMNS),
         live_index("ix_leads_recent", "updated_at", "id"),
         sa.CheckConstraint("capex_eur IS NULL OR capex_eur >= 0", name="capex_not_negative"),
         sa.CheckConstraint("new_jobs IS NULL OR new_jobs >= 0", name="new_jobs_not_negative"),

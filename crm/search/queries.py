@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from crm.activities.models import Activity
 from crm.activities.queries import visible_activities
 from crm.contacts.models import Affiliation, Contact
-from crm.core.fulltext import matching_words, query_words, word_rank
+from crm.core.fulltext import matching_words, newest_matching, query_words, word_rank
 from crm.core.text import search_key
 from crm.events.models import Event
 from crm.extensions import db
@@ -22,6 +22,8 @@ from crm.organisations.models import Organisation
 
 GROUPS = ("contacts", "organisations", "leads", "events", "notes")
 EXCERPT_WORDS = 30
+# How many of the newest matching notes the notes group ranks.
+NOTES_WINDOW = 500
 
 
 def organisations(q, limit):
@@ -59,11 +61,13 @@ def events(q, limit):
 
 def notes(user, q, limit):
     """Activities whose text matches, newest first among equally good matches, with the records
-    they are about."""
+    they are about: the best among the newest `NOTES_WINDOW` notes that match (a common name
+    is in tens of thousands of notes, which would all be read and ranked otherwise)."""
     deleted_organisations = sa.select(Organisation.id).where(Organisation.deleted_at.isnot(None))
     deleted_events = sa.select(Event.id).where(Event.deleted_at.isnot(None))
     return (sa.select(Activity)
-            .where(visible_activities(user), *matching_words(Activity.search_text, q),
+            .where(visible_activities(user),
+                   newest_matching(Activity.search_text, q, NOTES_WINDOW),
                    sa.or_(Activity.organisation_id.is_(None),
                           Activity.organisation_id.not_in(deleted_organisations)),
                    sa.or_(Activity.event_id.is_(None),

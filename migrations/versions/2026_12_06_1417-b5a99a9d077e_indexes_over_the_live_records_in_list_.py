@@ -27,7 +27,8 @@ CHANGED = [
     ("ix_organisations_list", "organisations", ["deleted_at", "name_sort", "id"],
      ["name_sort", "id"]),
     ("ix_leads_board", "leads", ["deleted_at", "stage", "status"],
-     ["stage", "capex_eur", "id", "status"]),
+     ["stage", "capex_eur", "id", "status", "new_jobs", "likelihood", "is_confidential",
+      "owner_id", "deleted_at"]),
 ]
 ADDED = [
     ("ix_contacts_bin", "contacts", ["name_sort", "id"], DELETED),

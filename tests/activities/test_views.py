@@ -137,6 +137,30 @@ def test_managers_see_everyones_follow_ups_and_who_is_behind(app, login):
     assert "Rückruf Ben" in member_view and "Rückruf Anna" not in member_view
 
 
+def test_the_follow_ups_page_runs_the_same_queries_for_3_and_60(app, login, count_queries):
+    """However many follow-ups (on people, organisations, leads; done, open and overdue), the
+    page asks the same number of questions, and the overdue ones per person are counted."""
+    people = [make_user(name=f"Kollegin {n}") for n in range(3)]
+    _, manager = login("manager")
+    counts = []
+    for total in (3, 60):
+        while db.session.scalar(sa.select(sa.func.count(Activity.id))) < total:
+            number = db.session.scalar(sa.select(sa.func.count(Activity.id)))
+            subject = (make_contact(commit=False) if number % 3 else
+                       make_organisation(commit=False) if number % 2 else make_lead(commit=False))
+            services.create_activity(body=f"Rückruf {number}", actor=people[number % 3],
+                                     due_on=today() + timedelta(days=number % 5 - 2),
+                                     **{type(subject).__name__.lower(): subject})
+        db.session.commit()
+        with count_queries() as statements:
+            html = manager.get("/follow-ups").get_data(as_text=True)
+        assert f"Rückruf {total - 1}" in html
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    overdue = html.split('id="overdue-per-person"')[1]
+    assert all(person.name in overdue for person in people)
+
+
 def test_after_an_event_follow_ups_for_everyone_met_in_one_step(login):
     user, client = login()
     event = make_event(name="Business Breakfast Seoul", starts_on="2024-09-02")

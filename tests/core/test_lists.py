@@ -54,8 +54,9 @@ def test_a_page_reads_its_rows_in_one_query(app, count_queries):
         make_contact(first_name="Jörg", last_name=f"Kim {number}", commit=False)
     db.session.commit()
     with count_queries() as statements:
-        paginate(sa.select(Contact).order_by(Contact.name_sort, Contact.id), 3, 10).items
+        page = paginate(sa.select(Contact).order_by(Contact.name_sort, Contact.id), 3, 10)
     # The count and the page (its ids chosen in a subquery of the same statement).
+    assert len(page.items) == 10 and page.total == 30
     assert len(statements) == 2, statements
-    page = next(s for s in statements if "OFFSET" in s.upper())
-    assert " IN (SELECT" in page.upper()
+    rows = next(s for s in statements if "OFFSET" in s.upper())
+    assert " IN (SELECT" in rows.upper()
