@@ -151,6 +151,8 @@ class Lead(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db.Mo
         # index alone (with deleted_at, which SQLite does not take from the index's condition).
         live_index("ix_leads_board", *BOARD_COLUMNS),
         live_index("ix_leads_recent", "updated_at", "id"),
+        # The team's usual filter (a sector, often with a stage), newest first.
+        live_index("ix_leads_sector_stage", "sector", "stage", "updated_at"),
         sa.CheckConstraint("capex_eur IS NULL OR capex_eur >= 0", name="capex_not_negative"),
         sa.CheckConstraint("new_jobs IS NULL OR new_jobs >= 0", name="new_jobs_not_negative"),
         sa.CheckConstraint("safeguarded_jobs IS NULL OR safeguarded_jobs >= 0",

@@ -34,6 +34,7 @@ ADDED = [
     ("ix_contacts_bin", "contacts", ["name_sort", "id"], DELETED),
     ("ix_organisations_bin", "organisations", ["name_sort", "id"], DELETED),
     ("ix_leads_recent", "leads", ["updated_at", "id"], LIVE),
+    ("ix_leads_sector_stage", "leads", ["sector", "stage", "updated_at"], LIVE),
     ("ix_activities_open_follow_ups", "activities", ["due_on", "id", "assignee_id"],
      "due_on IS NOT NULL AND done_at IS NULL AND deleted_at IS NULL"),
 ]
