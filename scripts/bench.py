@@ -83,7 +83,8 @@ def bench_database(name, url, args):
         print(f"| {label} | {result.rps:,.0f} | {result.p50:.1f} | {result.p99:.1f} | "
               f"{share:.1%} | ≥ {bar:.0%}, p99 < {P99_BAR_MS} ms | "
               f"{'yes' if holds else 'no'}{note} |")
-    print(f"\nPeak memory of a worker: {memory:.0f} MB")
+    print(f"\nPeak memory of a worker: {memory[0]:.0f} MB resident, {memory[1]:.0f} MB of it "
+          "its own (the rest is shared: the mapped database file, code)")
     print(f"Import: {import_speed(name, url, env):,.0f} rows a second (100,000 new people)",
           flush=True)
 
@@ -154,13 +155,16 @@ class Server:
         self.process, self.url = process, f"http://127.0.0.1:{port}"
 
     def peak_memory_mb(self):
-        """The highest resident memory any worker reached (VmHWM), in MB."""
+        """The highest resident memory any worker reached (VmHWM), and the largest memory of
+        a worker's own (RssAnon: not the mapped database file or code, which the workers
+        share with each other and the system's file cache), in MB."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        peaks = []
+        peaks, own = [], []
         for pid in children.read_text().split():
             status = Path(f"/proc/{pid}/status").read_text()
             peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status)[1]) / 1024)
-        return max(peaks, default=0)
+            own.append(int(re.search(r"RssAnon:\s+(\d+) kB", status)[1]) / 1024)
+        return max(peaks, default=0), max(own, default=0)
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
