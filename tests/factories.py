@@ -21,9 +21,10 @@ def make_user(*, commit=True, password=DEFAULT_PASSWORD, **overrides):
     return user
 
 
-def make_token(user, name="test token"):
+def make_token(user, name="test token", read_only=False):
     """An API token for `user`; returns `(token, plaintext)`."""
-    token, plaintext = auth_services.create_token(user, name=name, actor=None)
+    token, plaintext = auth_services.create_token(user, name=name, actor=None,
+                                                  read_only=read_only)
     db.session.commit()
     return token, plaintext
 

@@ -363,8 +363,11 @@ def build_spec():
             "version": API_VERSION,
             "description": (
                 "The JSON API of Lotse, the contact and investor CRM of an investment promotion "
-                "agency. Authenticate with `Authorization: Bearer <token>`; a token is made with "
-                "`flask --app wsgi crm create-token EMAIL` and can do what its user can. "
+                "agency. Authenticate with `Authorization: Bearer <token>`; a user makes a token "
+                "on their account page (or `flask --app wsgi crm create-token EMAIL`), and it "
+                "can do what its user can, or only read (a change through a read-only token is "
+                "a 403 with the code `read_only_token`). Changes through a token are in the "
+                "audit log with the token's name. "
                 "Errors always have the shape of the `Error` schema."
             ),
         },
@@ -386,6 +389,31 @@ def build_spec():
                             },
                         },
                         "401": {"$ref": "#/components/responses/Unauthorized"},
+                    },
+                }
+            },
+            "/users": {
+                "get": {
+                    "operationId": "listUsers",
+                    "summary": "The active users, by name",
+                    "description": "Whom a record can be given to: the ids for `owner_id` and "
+                                   "`assignee_id`. No query parameters.",
+                    "tags": ["users"],
+                    "responses": {
+                        "200": {
+                            "description": "Every active user.",
+                            "content": {
+                                "application/json": {
+                                    "schema": {"$ref": "#/components/schemas/UserSummaryList"},
+                                    "example": {"items": [
+                                        {"id": 3, "name": "Anna Schulz", "role": "member"},
+                                        {"id": 1, "name": "Jörg Weiß", "role": "manager"}]},
+                                }
+                            },
+                        },
+                        "400": _response("BadRequest"),
+                        "401": {"$ref": "#/components/responses/Unauthorized"},
+                        "403": _response("Forbidden"),
                     },
                 }
             },
@@ -435,7 +463,9 @@ def build_spec():
                     "The body is not a JSON object, or a query parameter is unknown or wrong "
                     "(`fields` names it)."),
                 "Unauthorized": _error_response("No token, or a token that is unknown or revoked."),
-                "Forbidden": _error_response("The token's user may not do this."),
+                "Forbidden": _error_response(
+                    "The token's user may not do this, or the token may only read (code "
+                    "`read_only_token`)."),
                 "NotFound": _error_response("No such record, or one the user may not see."),
                 "Conflict": _error_response(
                     "The record changed since the given `version` (code `conflict`), or "
@@ -546,6 +576,25 @@ def build_spec():
                                      "label": "Investment type"}]}}],
                 },
                 **component_schemas(),
+                "UserSummary": {
+                    "type": "object",
+                    "required": ["id", "name", "role"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "role": {"type": "string", "enum": [r.value for r in Role]},
+                    },
+                },
+                "UserSummaryList": {
+                    "type": "object",
+                    "required": ["items"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "items": {"type": "array",
+                                  "items": {"$ref": "#/components/schemas/UserSummary"}},
+                    },
+                },
                 "User": {
                     "type": "object",
                     "required": ["id", "email", "name", "role", "language", "is_active",

@@ -1,5 +1,6 @@
 """The JSON API under /api/v1, authenticated with bearer tokens."""
 
+import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
@@ -7,15 +8,29 @@ from crm.api.activities import ACTIVITIES
 from crm.api.activities import update_response as activity_update_response
 from crm.api.leads import LEADS, pipeline_response, stage_response
 from crm.api.openapi import build_spec
-from crm.api.resources import CONTACTS, EVENTS, ORGANISATIONS, collection, item, restore_response
+from crm.api.resources import (
+    CONTACTS,
+    EVENTS,
+    ORGANISATIONS,
+    arguments,
+    collection,
+    item,
+    refuse_bad_arguments,
+    restore_response,
+)
+from crm.audit.services import acting_through
 from crm.auth import services as auth_services
+from crm.auth.models import User
+from crm.auth.permissions import Permission, require
 from crm.core.access import is_public, public
 from crm.core.errors import error_response
 from crm.core.services import DuplicateError, ServiceError
+from crm.core.validation import Checker
 from crm.extensions import db
 from crm.leads.services import StageRefused
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+READING_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @bp.before_request
@@ -41,7 +56,18 @@ def authenticate():
         )
     g.api_token = token
     g.api_user = token.user
+    if token.read_only and request.method not in READING_METHODS:
+        return error_response(
+            403, _("This token may only read: use a token that is not read-only to change data."),
+            code="read_only_token")
+    acting_through(str(token))
     return None
+
+
+@bp.teardown_request
+def forget_token(_error):
+    """The token's name marks the audit entries of its own request only."""
+    acting_through(None)
 
 
 @bp.errorhandler(ServiceError)
@@ -83,6 +109,18 @@ def user_json(user):
 def me():
     """The user the token belongs to."""
     return jsonify(user_json(g.api_user))
+
+
+@bp.get("/users")
+@require(Permission.VIEW_RECORDS)
+def users():
+    """The active users, by name: whom a record can be given to (`owner_id`, `assignee_id`)."""
+    refuse_bad_arguments(Checker(arguments(set())))
+    rows = db.session.execute(sa.select(User.id, User.name, User.role)
+                              .where(User.is_active.is_(True))
+                              .order_by(User.name_sort, User.id)).all()
+    return jsonify({"items": [{"id": row.id, "name": row.name, "role": row.role}
+                              for row in rows]})
 
 
 @bp.get("/openapi.json")

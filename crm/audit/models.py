@@ -115,6 +115,7 @@ FIELD_LABELS = {
     "restored": _l("Restored"),
     "list_name": _l("List"),
     "query": _l("Filters and sorting"),
+    "read_only": _l("Read only"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),
@@ -156,6 +157,8 @@ class AuditEntry(db.Model):
     record_label: Mapped[str | None] = mapped_column(sa.String(300))
     # {"field": [before, after]}; never passwords or tokens (see services.record).
     changes: Mapped[dict | None] = mapped_column(sa.JSON)
+    # The API token the change came through (its name and beginning), if it did.
+    via: Mapped[str | None] = mapped_column(sa.String(130))
 
     actor: Mapped["User | None"] = relationship("User", lazy="raise")  # noqa: F821
 

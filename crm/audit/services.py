@@ -14,6 +14,8 @@ from crm.extensions import db
 # Field names whose values never reach the log, however a service names them.
 SECRET_MARKERS = ("password", "token", "secret")
 REDACTED = "[redacted]"
+# Where the session keeps the API token its changes come through (see `acting_through`).
+_VIA = "audit_via"
 
 
 def record(action, *, actor, record=None, changes=None, label=None):
@@ -31,6 +33,12 @@ def record(action, *, actor, record=None, changes=None, label=None):
     return entry
 
 
+def acting_through(label):
+    """Mark the audit entries of the current session (a request) as made through `label`: the
+    API sets its token's name here, so the log tells which program changed what."""
+    db.session.info[_VIA] = label[:130] if label else None
+
+
 def record_many(action, *, actor, record_type, items):
     """Audit entries for `action` on many rows of the table `record_type` at once, as
     `record()` writes them, with one statement (an import's new people): `items` are
@@ -46,7 +54,7 @@ def _values(action, actor, record_type, record_id, label, changes, now):
     return {"created_at": now, "actor_id": getattr(actor, "id", None), "action": action,
             "record_type": record_type, "record_id": record_id,
             "record_label": label[:300] if label else label,
-            "changes": _clean_changes(changes)}
+            "changes": _clean_changes(changes), "via": db.session.info.get(_VIA)}
 
 
 def diff(before, after):

@@ -58,11 +58,13 @@ def create_user(email, name, role, language, password_stdin):
 @click.command("create-token")
 @click.argument("email")
 @click.option("--name", default="CLI", show_default=True, help="What the token is for.")
-def create_token(email, name):
+@click.option("--read-only", is_flag=True, help="The token may read, but change nothing.")
+def create_token(email, name, read_only):
     """Create an API token for a user and print it (it is shown only this once)."""
     user = _user_or_fail(email)
     try:
-        token, plaintext = services.create_token(user, name=name, actor=None)
+        token, plaintext = services.create_token(user, name=name, actor=None,
+                                                 read_only=read_only)
     except ServiceError as error:
         _fail(error)
     db.session.commit()

@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, InputRequired, Length
 from wtforms.widgets import HiddenInput
 
@@ -37,6 +44,13 @@ class PasswordChangeForm(FlaskForm):
 
 class LanguageForm(FlaskForm):
     language = SelectField(_l("Language"), choices=Language.choices, validators=[DataRequired()])
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name of the token"), validators=[DataRequired(), Length(max=100)],
+                       description=_l("What it is for, e.g. “Newsletter sync”."))
+    read_only = BooleanField(_l("Read only"),
+                             description=_l("The token may read, but change nothing."))
 
 
 class UserForm(FlaskForm):

@@ -364,8 +364,9 @@ def _token_hash(plaintext):
     return hashlib.sha256(plaintext.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def create_token(user, *, name, actor):
-    """A new API token for `user`. Returns `(token, plaintext)`; the plaintext is shown once."""
+def create_token(user, *, name, actor, read_only=False):
+    """A new API token for `user`, which may only read if `read_only`. Returns
+    `(token, plaintext)`; the plaintext is shown once."""
     name = (name or "").strip()
     if not name or len(name) > 100:
         message = _l("Give the token a name of at most 100 characters.")
@@ -375,10 +376,11 @@ def create_token(user, *, name, actor):
         raise ValidationError(message, fields={"user": [message]})
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=_token_hash(plaintext),
-                     prefix=plaintext[: len(TOKEN_PREFIX) + 6])
+                     prefix=plaintext[: len(TOKEN_PREFIX) + 6], read_only=bool(read_only))
     db.session.add(token)
     db.session.flush()
-    record("token.create", actor=actor, record=token, label=f"{user.email}: {token}")
+    record("token.create", actor=actor, record=token, label=f"{user.email}: {token}",
+           changes={"read_only": (None, token.read_only)})
     return token, plaintext
 
 

@@ -23,7 +23,14 @@ from crm.auth import (
     ratelimit,  # noqa: F401  (registers the lotse-db:// storage)
     services,
 )
-from crm.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, UserEditForm, UserForm
+from crm.auth.forms import (
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    TokenForm,
+    UserEditForm,
+    UserForm,
+)
 from crm.auth.models import ApiToken, Role, User
 from crm.auth.permissions import Permission, can_revoke_token, public, require
 from crm.core.access import is_public
@@ -163,8 +170,41 @@ def set_language():
 
 @bp.route("/account")
 def account():
-    form = LanguageForm(language=current_user.language)
-    return render_template("auth/account.html", form=form)
+    return _account_page()
+
+
+def _account_page(status=200, **context):
+    user = current_user._get_current_object()
+    context.setdefault("token_form", TokenForm())
+    return render_template("auth/account.html", form=LanguageForm(language=user.language),
+                           tokens=db.session.scalars(queries.tokens_of(user)).all(),
+                           **context), status
+
+
+@bp.post("/account/tokens")
+def token_create():
+    """A new API token of one's own, shown this once."""
+    form = TokenForm()
+    if not form.validate_on_submit():
+        return _account_page(422, token_form=form)
+    user = current_user._get_current_object()
+    created, status = run_service(form, lambda: services.create_token(
+        user, name=form.name.data, actor=user, read_only=form.read_only.data))
+    if status is not None:
+        return _account_page(status, token_form=form)
+    db.session.commit()
+    token, plaintext = created
+    return _account_page(new_token=token, plaintext=plaintext, token_form=TokenForm(formdata=None))
+
+
+@bp.post("/account/tokens/<id:token_id>/revoke")
+def own_token_revoke(token_id):
+    token = db.first_or_404(sa.select(ApiToken).where(ApiToken.id == token_id,
+                                                      ApiToken.user_id == current_user.id))
+    services.revoke_token(token, actor=current_user)
+    db.session.commit()
+    flash(_("The token has been revoked."), "success")
+    return redirect(url_for("auth.account", _anchor="tokens"))
 
 
 @bp.post("/account/calendar")
@@ -179,8 +219,7 @@ def calendar():
     secret = services.enable_calendar(user, actor=user)
     db.session.commit()
     address = url_for("activities.calendar", secret=secret, _external=True)
-    return render_template("auth/account.html", form=LanguageForm(language=user.language),
-                           calendar_address=address)
+    return _account_page(calendar_address=address)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -88,6 +88,8 @@ EXPECTED = {
     ("activities.timeline", "GET"): signed_in(200),
     ("activities.calendar", "GET"): everyone(404),  # public, but only a real secret opens it
     ("auth.calendar", "POST"): signed_in(200),
+    ("auth.token_create", "POST"): signed_in(422),
+    ("auth.own_token_revoke", "POST"): signed_in(404),  # someone else's token
     ("events.follow_ups", "POST"): signed_in(302),
     ("leads.index", "GET"): signed_in(200),
     ("leads.export", "GET"): signed_in(200),
@@ -176,6 +178,7 @@ EXPECTED = {
     ("events.attendee_remove", "POST"): signed_in(302),
     ("events.typeahead", "GET"): signed_in(200),
     ("api.me", "GET"): token_holders(200),
+    ("api.users", "GET"): token_holders(200),
     ("api.organisation_restore", "POST"): token_admins(200),
     ("api.contact_restore", "POST"): token_admins(200),
     ("api.event_restore", "POST"): token_admins(200),

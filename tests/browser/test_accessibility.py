@@ -66,6 +66,21 @@ def test_account_page_is_accessible(page, sign_in):
     page.get_by_role("link", name="Mein Konto").click()
     expect(page.get_by_role("heading", name="Mein Konto")).to_be_visible()
     assert_accessible(page)
+    # A token made on the page: shown once, then listed by its beginning, with its errors
+    # and its table accessible too.
+    page.get_by_role("button", name="Token erstellen").click()
+    expect(page.locator("#name-error")).to_be_visible()
+    page.get_by_label("Name des Tokens").fill("Newsletter-Abgleich")
+    page.get_by_label("Nur lesen").check()
+    page.get_by_role("button", name="Token erstellen").click()
+    token = page.get_by_test_id("new-token").inner_text()
+    assert token.startswith("lotse_")
+    row = page.locator("#tokens-table tr", has_text="Newsletter-Abgleich")
+    expect(row).to_contain_text("nur lesen")
+    assert_accessible(page)
+    page.goto("/account")
+    expect(page.get_by_test_id("new-token")).to_have_count(0)
+    expect(page.locator("#tokens-table")).to_contain_text(token[:12])
 
 
 def test_network_pages_are_accessible(page, sign_in, live_app):
