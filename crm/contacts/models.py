@@ -93,6 +93,8 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
 
     __tablename__ = "contacts"
     __table_args__ = (live_index("ix_contacts_list", "name_sort", "id"),
+                      # The narrowest index of the live ones, which the list's total counts.
+                      live_index("ix_contacts_live", "id"),
                       bin_index("ix_contacts_bin", "name_sort", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)

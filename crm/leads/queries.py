@@ -202,13 +202,29 @@ def board_cards(conditions, limit=BOARD_CARDS_PER_STAGE):
     first, in one query. Each stage's cards are chosen by a LIMIT of their own (a top-N sort
     of that stage's ids), and only the chosen leads are read whole."""
     order = [Lead.capex_eur.desc().nulls_last(), Lead.id.desc()]
-    chosen = [sa.select(Lead.id).where(*conditions, Lead.stage == stage.value)
-              .order_by(*order).limit(limit).subquery() for stage in Stage]
+    chosen = [_most_valuable(conditions, stage, limit).subquery() for stage in Stage]
     ids = sa.union_all(*[sa.select(stage.c.id) for stage in chosen])
     return (sa.select(Lead, next_follow_up())
             .where(Lead.id.in_(ids))
             .options(joinedload(Lead.owner), selectinload(Lead.team_members))
             .order_by(*order))
+
+
+def _most_valuable(conditions, stage, limit):
+    """The ids of a stage's `limit` most valuable leads, those without a CAPEX last.
+
+    Those with a CAPEX and those without are chosen apart, each along the board's index
+    (PostgreSQL's index keeps empty values first when read backwards, so one ORDER BY with
+    NULLS LAST would sort the whole stage), then the two short lists are merged."""
+    of_stage = sa.select(Lead.id, Lead.capex_eur).where(*conditions, Lead.stage == stage.value)
+    valued = (of_stage.where(Lead.capex_eur.isnot(None))
+              .order_by(Lead.capex_eur.desc(), Lead.id.desc()).limit(limit).subquery())
+    unvalued = (of_stage.where(Lead.capex_eur.is_(None))
+                .order_by(Lead.id.desc()).limit(limit).subquery())
+    both = sa.union_all(sa.select(valued.c.id, valued.c.capex_eur),
+                        sa.select(unvalued.c.id, unvalued.c.capex_eur)).subquery()
+    return (sa.select(both.c.id)
+            .order_by(both.c.capex_eur.desc().nulls_last(), both.c.id.desc()).limit(limit))
 
 
 def of_organisation(user, organisation_id):

@@ -192,8 +192,9 @@ def pipeline():
     totals = {row.stage: row for row in db.session.execute(
         queries.totals(conditions, by_stage=True))}
     cards = {stage: [] for stage in Stage}
+    user = current_user._get_current_object()  # asked about each card: not through the proxy
     for lead, follow_up in db.session.execute(queries.board_cards(conditions)):
-        cards[lead.stage_enum].append((lead, follow_up, can_edit_lead(current_user, lead)))
+        cards[lead.stage_enum].append((lead, follow_up, can_edit_lead(user, lead)))
     return render_template("leads/pipeline.html", cards=cards, totals=totals, filters=filters,
                            stage_form=StageForm(), limit=queries.BOARD_CARDS_PER_STAGE,
                            **_filter_options())

@@ -112,6 +112,8 @@ class Organisation(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixi
     __tablename__ = "organisations"
     __table_args__ = (
         live_index("ix_organisations_list", "name_sort", "id"),
+        # The narrowest index of the live ones, which the list's total counts.
+        live_index("ix_organisations_live", "id"),
         bin_index("ix_organisations_bin", "name_sort", "id"),
         sa.CheckConstraint("parent_id IS NULL OR parent_id <> id", name="not_own_parent"),
     )

@@ -32,6 +32,8 @@ CHANGED = [
 ]
 ADDED = [
     ("ix_contacts_bin", "contacts", ["name_sort", "id"], DELETED),
+    ("ix_contacts_live", "contacts", ["id"], LIVE),
+    ("ix_organisations_live", "organisations", ["id"], LIVE),
     ("ix_organisations_bin", "organisations", ["name_sort", "id"], DELETED),
     ("ix_leads_recent", "leads", ["updated_at", "id"], LIVE),
     ("ix_leads_sector_stage", "leads", ["sector", "stage", "updated_at"], LIVE),
