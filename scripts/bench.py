@@ -83,8 +83,8 @@ def bench_database(name, url, args):
         print(f"| {label} | {result.rps:,.0f} | {result.p50:.1f} | {result.p99:.1f} | "
               f"{share:.1%} | ≥ {bar:.0%}, p99 < {P99_BAR_MS} ms | "
               f"{'yes' if holds else 'no'}{note} |")
-    print(f"\nPeak memory of a worker: {memory[0]:.0f} MB resident, {memory[1]:.0f} MB of it "
-          "its own (the rest is shared: the mapped database file, code)")
+    print(f"\nPeak memory of a worker: {memory[0]:.0f} MB resident; its own memory at the end: "
+          f"{memory[1]:.0f} MB (the rest is shared: the mapped database file, code)")
     print(f"Import: {import_speed(name, url, env):,.0f} rows a second (100,000 new people)",
           flush=True)
 
@@ -156,8 +156,8 @@ class Server:
 
     def peak_memory_mb(self):
         """The highest resident memory any worker reached (VmHWM), and the largest memory of
-        a worker's own (RssAnon: not the mapped database file or code, which the workers
-        share with each other and the system's file cache), in MB."""
+        a worker's own at the end of the run (RssAnon: not the mapped database file or code,
+        which the workers share with each other and the system's file cache), in MB."""
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         peaks, own = [], []
         for pid in children.read_text().split():

@@ -1,6 +1,5 @@
 """The JSON API under /api/v1, authenticated with bearer tokens."""
 
-import sqlalchemy as sa
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import gettext as _
 
@@ -19,8 +18,8 @@ from crm.api.resources import (
     restore_response,
 )
 from crm.audit.services import acting_through
+from crm.auth import queries as auth_queries
 from crm.auth import services as auth_services
-from crm.auth.models import User
 from crm.auth.permissions import Permission, require
 from crm.core.access import is_public, public
 from crm.core.errors import error_response
@@ -56,7 +55,7 @@ def authenticate():
         )
     g.api_token = token
     g.api_user = token.user
-    if token.read_only and request.method not in READING_METHODS:
+    if token.is_read_only and request.method not in READING_METHODS:
         return error_response(
             403, _("This token may only read: use a token that is not read-only to change data."),
             code="read_only_token")
@@ -116,9 +115,7 @@ def me():
 def users():
     """The active users, by name: whom a record can be given to (`owner_id`, `assignee_id`)."""
     refuse_bad_arguments(Checker(arguments(set())))
-    rows = db.session.execute(sa.select(User.id, User.name, User.role)
-                              .where(User.is_active.is_(True))
-                              .order_by(User.name_sort, User.id)).all()
+    rows = db.session.execute(auth_queries.active_users()).all()
     return jsonify({"items": [{"id": row.id, "name": row.name, "role": row.role}
                               for row in rows]})
 

@@ -115,7 +115,7 @@ FIELD_LABELS = {
     "restored": _l("Restored"),
     "list_name": _l("List"),
     "query": _l("Filters and sorting"),
-    "read_only": _l("Read only"),
+    "is_read_only": _l("Read only"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),

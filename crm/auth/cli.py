@@ -80,7 +80,9 @@ def list_tokens(email):
     for token in user.tokens:
         state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.is_revoked else "active"
         used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
-        click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{state}\tlast used {used}")
+        access = "read only" if token.is_read_only else "read and write"
+        click.echo(f"{token.id}\t{token.prefix}…\t{token.name}\t{access}\t{state}\t"
+                   f"last used {used}")
 
 
 @click.command("revoke-token")

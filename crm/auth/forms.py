@@ -47,6 +47,8 @@ class LanguageForm(FlaskForm):
 
 
 class TokenForm(FlaskForm):
+    """A new API token of one's own."""
+
     name = StringField(_l("Name of the token"), validators=[DataRequired(), Length(max=100)],
                        description=_l("What it is for, e.g. “Newsletter sync”."))
     read_only = BooleanField(_l("Read only"),

@@ -120,8 +120,8 @@ class ApiToken(TimestampMixin, db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A read-only token may read what its user may read, and change nothing.
-    read_only: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
-                                            server_default=sa.false())
+    is_read_only: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, default=False,
+                                               server_default=sa.false())
 
     user: Mapped[User] = relationship(back_populates="tokens")
 

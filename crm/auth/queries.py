@@ -30,3 +30,9 @@ def user_list(*, q=None, role=None, status=None, sort="name", descending=False):
 
 def tokens_of(user):
     return sa.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())
+
+
+def active_users():
+    """(id, name, role) of the active users, by name: whom a record can be given to."""
+    return (sa.select(User.id, User.name, User.role).where(User.is_active.is_(True))
+            .order_by(User.name_sort, User.id))

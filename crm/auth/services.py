@@ -376,11 +376,11 @@ def create_token(user, *, name, actor, read_only=False):
         raise ValidationError(message, fields={"user": [message]})
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user=user, name=name, token_hash=_token_hash(plaintext),
-                     prefix=plaintext[: len(TOKEN_PREFIX) + 6], read_only=bool(read_only))
+                     prefix=plaintext[: len(TOKEN_PREFIX) + 6], is_read_only=bool(read_only))
     db.session.add(token)
     db.session.flush()
     record("token.create", actor=actor, record=token, label=f"{user.email}: {token}",
-           changes={"read_only": (None, token.read_only)})
+           changes={"is_read_only": (None, token.is_read_only)})
     return token, plaintext
 
 

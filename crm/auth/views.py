@@ -199,6 +199,7 @@ def token_create():
 
 @bp.post("/account/tokens/<id:token_id>/revoke")
 def own_token_revoke(token_id):
+    """Revoke one of one's own tokens (someone else's is not found)."""
     token = db.first_or_404(sa.select(ApiToken).where(ApiToken.id == token_id,
                                                       ApiToken.user_id == current_user.id))
     services.revoke_token(token, actor=current_user)

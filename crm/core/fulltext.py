@@ -75,13 +75,15 @@ def _contains(column, word):
     return column.contains(word, autoescape=True)
 
 
-def newest_matching(column, q, window):
-    """A condition selecting the newest `window` records (by id) that hold every word of `q`.
+def newest_matching(column, q, window, *conditions):
+    """A condition selecting the newest `window` records (by id) that hold every word of `q`
+    and meet `conditions` (what the user may see: the window holds only such records, so
+    hidden ones neither take its places nor show that they exist).
 
     For a word in thousands of records (a common name in a million notes) this reads only
     as many matches as the window holds: SQLite's full-text table walks its matches newest
-    first and stops; on PostgreSQL the planner may walk the ids backwards instead of
-    collecting every match.
+    first, each joined to its record, and stops; on PostgreSQL the planner may walk the ids
+    backwards instead of collecting every match.
     """
     words = query_words(q)
     table = column.table
@@ -90,10 +92,13 @@ def newest_matching(column, q, window):
                                    for w in words):
         index = _fts_table(column)
         newest = (sa.select(index.c.rowid)
-                  .where(*[index.c.search_text.like(f"%{word}%") for word in words])
+                  .select_from(index.join(table, table.c.id == index.c.rowid))
+                  .where(*[index.c.search_text.like(f"%{word}%") for word in words],
+                         *conditions)
                   .order_by(index.c.rowid.desc()))
     else:
-        newest = (sa.select(table.c.id).where(*[_contains(column, word) for word in words])
+        newest = (sa.select(table.c.id)
+                  .where(*[_contains(column, word) for word in words], *conditions)
                   .order_by(table.c.id.desc()))
     return table.c.id.in_(newest.limit(window))
 

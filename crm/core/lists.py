@@ -65,8 +65,10 @@ class DeepPagination(SelectPagination):
         entity = described[0]["entity"] if len(described) == 1 else None
         if not self._query_offset or entity is None or described[0]["expr"] is not entity:
             return super()._query_items()
-        # The same joins, filters and order, the id alone (loader options do not apply).
-        ids = (select.with_only_columns(entity.id)
+        # The same joins, filters and order, the id alone (loader options do not apply); its
+        # own tables, never tied to the outer query's row (a table named only in a condition
+        # would be, otherwise).
+        ids = (select.with_only_columns(entity.id).correlate(None)
                .limit(self.per_page).offset(self._query_offset))
         page = select.where(entity.id.in_(ids))
         return list(self._query_args["session"].execute(page).unique().scalars())

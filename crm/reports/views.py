@@ -190,6 +190,7 @@ class Section:
     _html: Markup | None = field(default=None, repr=False)
 
     def html(self):
+        """The tables as HTML, rendered by the first page that shows them."""
         if self._html is None:
             self._html = Markup(render_template("reports/_tables.html", section=self,
                                                 page_rows=PAGE_ROWS))

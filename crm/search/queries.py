@@ -65,13 +65,12 @@ def notes(user, q, limit):
     is in tens of thousands of notes, which would all be read and ranked otherwise)."""
     deleted_organisations = sa.select(Organisation.id).where(Organisation.deleted_at.isnot(None))
     deleted_events = sa.select(Event.id).where(Event.deleted_at.isnot(None))
+    visible = [visible_activities(user),
+               sa.or_(Activity.organisation_id.is_(None),
+                      Activity.organisation_id.not_in(deleted_organisations)),
+               sa.or_(Activity.event_id.is_(None), Activity.event_id.not_in(deleted_events))]
     return (sa.select(Activity)
-            .where(visible_activities(user),
-                   newest_matching(Activity.search_text, q, NOTES_WINDOW),
-                   sa.or_(Activity.organisation_id.is_(None),
-                          Activity.organisation_id.not_in(deleted_organisations)),
-                   sa.or_(Activity.event_id.is_(None),
-                          Activity.event_id.not_in(deleted_events)))
+            .where(newest_matching(Activity.search_text, q, NOTES_WINDOW, *visible), *visible)
             .options(joinedload(Activity.author), joinedload(Activity.contact),
                      joinedload(Activity.organisation), joinedload(Activity.event),
                      joinedload(Activity.lead))

@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade():
     # Plain ADD COLUMN, no batch mode: both databases add a column in place.
-    op.add_column("api_tokens", sa.Column("read_only", sa.Boolean(), nullable=False,
+    op.add_column("api_tokens", sa.Column("is_read_only", sa.Boolean(), nullable=False,
                                           server_default=sa.false()))
     op.add_column("audit_entries", sa.Column("via", sa.String(length=130), nullable=True))
 
@@ -26,4 +26,4 @@ def downgrade():
     with op.batch_alter_table("audit_entries") as batch_op:
         batch_op.drop_column("via")
     with op.batch_alter_table("api_tokens") as batch_op:
-        batch_op.drop_column("read_only")
+        batch_op.drop_column("is_read_only")

@@ -31,7 +31,7 @@ def test_a_user_makes_a_token_sees_it_once_and_it_works(app, login):
     answer = api.get("/api/v1/me", headers={"Authorization": f"Bearer {plaintext}"})
     assert answer.status_code == 200 and answer.json["id"] == user.id
     token = db.session.scalar(sa.select(ApiToken).where(ApiToken.user_id == user.id))
-    assert not token.read_only and token.last_used_at is not None
+    assert not token.is_read_only and token.last_used_at is not None
 
 
 def test_a_token_needs_a_name_named_beside_the_field(login):

@@ -71,6 +71,19 @@ def test_create_token_prints_a_working_token(cli, client):
     assert response.json["email"] == "api@lotse.example"
 
 
+def test_a_read_only_token_from_the_command_line(cli, client):
+    make_user(email="reader@lotse.example")
+    result = cli("create-token", "reader@lotse.example", "--name", "report", "--read-only")
+    assert result.exit_code == 0
+    token = result.stdout.strip().splitlines()[-1]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    refused = client.post("/api/v1/organisations", json={"name": "X", "kind": "investor"},
+                          headers=headers)
+    assert refused.status_code == 403 and refused.json["error"]["code"] == "read_only_token"
+    assert "report\tread only\tactive" in cli("list-tokens", "reader@lotse.example").output
+
+
 @pytest.mark.parametrize("command", ["create-token", "list-tokens", "reset-password"])
 def test_commands_for_an_unknown_user_fail_with_a_message(cli, command):
     result = cli(command, "nobody@lotse.example")

@@ -49,6 +49,23 @@ def test_a_page_of_a_joined_and_filtered_list(app):
     assert paginate(query, 9, 3).items == []
 
 
+def test_a_page_of_a_list_joined_in_its_where_clause(app):
+    """Tables named only in the conditions (no JOIN) stay the subquery's own: the ids of a
+    later page are not tied to the row of the outer query."""
+    organisation = make_organisation(name="Hyundai Mobis")
+    for number in range(9):
+        make_contact(first_name="민정", last_name=f"김 {number}", organisation=organisation)
+    make_contact(last_name="Anderswo")
+    query = (sa.select(Contact)
+             .where(Contact.id == Affiliation.contact_id,
+                    Affiliation.organisation_id == organisation.id)
+             .order_by(Contact.name_sort, Contact.id))
+    third = paginate(query, 3, 4)
+    assert third.total == 9
+    assert [c.id for c in third.items] == [c.id for c in plain_page(query, 3, 4)]
+    assert len(third.items) == 1
+
+
 def test_a_page_reads_its_rows_in_one_query(app, count_queries):
     for number in range(30):
         make_contact(first_name="Jörg", last_name=f"Kim {number}", commit=False)

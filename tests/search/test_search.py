@@ -125,6 +125,20 @@ def test_notes_are_the_best_among_the_newest_that_match(app, monkeypatch):
     assert queries.search(user, "jenoptik werk süd", 5)["notes"] == ([oldest], False)
 
 
+def test_hidden_notes_take_no_place_in_the_window(app, monkeypatch):
+    """Newer notes on a confidential lead fill no part of a member's window: the member's own
+    older note is still found, and nothing says more notes match."""
+    monkeypatch.setattr(queries, "NOTES_WINDOW", 2)
+    owner, member = make_user(name="Owner"), make_user(name="Member")
+    organisation = make_organisation(name="Jenoptik AG")
+    visible = make_activity(actor=member, subject=organisation, body="Jenoptik Rückruf")
+    secret = make_lead(title="Projekt Nordlicht", is_confidential=True, owner_id=owner.id)
+    hidden = [make_activity(actor=owner, subject=secret, body=f"Jenoptik geheim {n}")
+              for n in range(3)]
+    assert queries.search(member, "jenoptik", 5)["notes"] == ([visible], False)
+    assert queries.search(owner, "jenoptik", 5)["notes"][0] == hidden[:0:-1]
+
+
 def test_groups_and_more(app):
     user = make_user()
     organisation = make_organisation(name="Zeiss Jena GmbH", city="Jena")
