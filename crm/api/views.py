@@ -1,8 +1,9 @@
 """The JSON API under /api/v1, authenticated with bearer tokens."""
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from crm.api import reference as api_reference
 from crm.api.activities import ACTIVITIES
 from crm.api.activities import update_response as activity_update_response
 from crm.api.leads import LEADS, pipeline_response, stage_response
@@ -124,6 +125,17 @@ def users():
 @public
 def openapi():
     return jsonify(build_spec())
+
+
+@bp.get("/docs")
+@public
+def reference():
+    """The API reference for people: the OpenAPI document as a page, served from here."""
+    spec = build_spec()
+    return render_template("api/reference.html", spec=spec, code=api_reference.code_spans,
+                           groups=api_reference.operations(spec),
+                           schema_list=api_reference.schemas(spec),
+                           schema_names=set(spec["components"]["schemas"]))
 
 
 # Organisations, contacts, events, leads and activities. One rule per address, its methods

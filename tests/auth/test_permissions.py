@@ -215,6 +215,7 @@ EXPECTED = {
     # Only its author (the target user), managers and admins delete an activity.
     ("api.activity", "DELETE"): {"anonymous": 401, "member": 403, "manager": 204, "admin": 204},
     ("api.openapi", "GET"): everyone(200),
+    ("api.reference", "GET"): everyone(200),
 }
 
 

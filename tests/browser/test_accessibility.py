@@ -60,6 +60,12 @@ def test_new_user_form_with_errors_is_accessible(page, sign_in):
     assert_accessible(page)
 
 
+def test_api_reference_is_accessible(page):
+    page.goto("/api/v1/docs")
+    expect(page.get_by_role("heading", name="API-Referenz", exact=False)).to_be_visible()
+    assert_accessible(page)
+
+
 def test_account_page_is_accessible(page, sign_in):
     account = sign_in()
     page.get_by_role("button", name=account.name).click()
