@@ -435,6 +435,22 @@ def build_spec():
                     },
                 }
             },
+            "/docs": {
+                "get": {
+                    "operationId": "getReference",
+                    "summary": "This document as a page for people",
+                    "description": "Every endpoint, its parameters, bodies, answers and the "
+                                   "schemas, as HTML generated from this document.",
+                    "tags": ["meta"],
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "The API reference page.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {
             "securitySchemes": {
