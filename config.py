@@ -103,11 +103,7 @@ def engine_options(database_url):
     if database_url.startswith("sqlite"):
         # The busy timeout lets a writer wait for another one instead of failing at once.
         return {"connect_args": {"timeout": 15}}
-    # No JIT compilation: it pays off for long reports, but a page's queries over the large
-    # tables look costly enough to the planner to be compiled, which takes longer (seconds)
-    # than answering them.
-    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800,
-            "connect_args": {"options": "-c jit=off"}}
+    return {"pool_pre_ping": True, "pool_size": 5, "max_overflow": 5, "pool_recycle": 1800}
 
 
 def read_or_create_secret_key(instance):

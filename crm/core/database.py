@@ -12,9 +12,12 @@ log = logging.getLogger(__name__)
 
 
 def configure_engine(engine):
-    """Set SQLite's pragmas on each connection, and keep pooled connections within one process."""
+    """Set SQLite's pragmas and PostgreSQL's settings on each connection, and keep pooled
+    connections within one process."""
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    if engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_settings)
     event.listen(engine, "connect", _remember_pid)
     event.listen(engine, "checkout", _refuse_foreign_pid)
 
@@ -36,6 +39,18 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _postgresql_settings(dbapi_connection, _record):
+    # No JIT compilation: it pays off for long reports, but a page's queries over the large
+    # tables look costly enough to the planner to be compiled, which takes longer (seconds)
+    # than answering them. Set outside a transaction, so that it stays for the session (and
+    # works behind PgBouncer, which refuses settings in the connection's start-up options).
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET jit = off")
+    dbapi_connection.autocommit = autocommit
 
 
 def _remember_pid(_dbapi_connection, record):

@@ -18,6 +18,20 @@ def test_sqlite_runs_with_wal_foreign_keys_and_a_busy_timeout(app):
     assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
 
 
+@only_on("sqlite")
+def test_sqlite_reads_its_file_through_memory_mapping(app):
+    from crm.core.database import MMAP_BYTES
+
+    assert db.session.connection().exec_driver_sql("PRAGMA mmap_size").scalar() == MMAP_BYTES
+
+
+@only_on("postgresql")
+def test_postgresql_compiles_no_query_and_keeps_it_after_a_rollback(app):
+    assert db.session.connection().exec_driver_sql("SHOW jit").scalar() == "off"
+    db.session.rollback()
+    assert db.session.connection().exec_driver_sql("SHOW jit").scalar() == "off"
+
+
 def test_foreign_keys_are_enforced(app):
     with pytest.raises(sa.exc.IntegrityError):
         db.session.execute(sa.text(
