@@ -247,6 +247,11 @@ def progress(upload_id):
         return render_template("imports/_progress.html", upload=upload,
                                total=options.get("total", 0),
                                columns_query=_columns(options.get("mapping", {})))
+    if upload.job == Job.IMPORT and upload.job_state == JobState.DONE:
+        # Done with here, at once: a second poll already on its way then finds the upload
+        # gone and leads to the contacts too (two loads of the preview would not both find it).
+        done = _imported(upload, upload.job_result["counts"])
+        return Response(status=204, headers={"HX-Redirect": done.headers["Location"]})
     preview_url = url_for("imports.preview", upload_id=upload.id)
     return Response(status=204, headers={
         "HX-Redirect": f"{preview_url}?{_columns(options.get('mapping', {}))}"})
