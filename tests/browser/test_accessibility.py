@@ -68,6 +68,8 @@ def test_api_reference_is_accessible(page):
 
 def test_account_page_is_accessible(page, sign_in):
     account = sign_in()
+    # The menu works once its script has run: wait for the page to have loaded it.
+    page.wait_for_load_state("load")
     page.get_by_role("button", name=account.name).click()
     page.get_by_role("link", name="Mein Konto").click()
     expect(page.get_by_role("heading", name="Mein Konto")).to_be_visible()
