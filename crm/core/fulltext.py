@@ -48,13 +48,18 @@ def matching_words(column, q):
     words = query_words(q)
     if db.session.get_bind().dialect.name != "sqlite":
         return [_contains(column, word) for word in words]
-    indexed = [w for w in words if len(w) >= _TRIGRAM and not _WILDCARDS.search(w)]
+    indexed = [w for w in words if _answered_by_index(w)]
     conditions = [column.contains(w, autoescape=True) for w in words if w not in indexed]
     if indexed:
         index = _fts_table(column)
         conditions.insert(0, column.table.c.id.in_(sa.select(index.c.rowid).where(
             *[index.c.search_text.like(f"%{word}%") for word in indexed])))
     return conditions
+
+
+def _answered_by_index(word):
+    """Whether SQLite's full-text table can find `word`: three letters or more, no wildcard."""
+    return len(word) >= _TRIGRAM and not _WILDCARDS.search(word)
 
 
 def _fts_table(column):
@@ -67,7 +72,7 @@ def _contains(column, word):
         # Escaped with the backslash PostgreSQL's LIKE knows by default: no ESCAPE clause,
         # which keeps the pattern a plain constant for the trigram index.
         return column.like("%" + _WILDCARDS.sub(lambda m: "\\" + m.group(), word) + "%")
-    if dialect == "sqlite" and len(word) >= _TRIGRAM and not _WILDCARDS.search(word):
+    if dialect == "sqlite" and _answered_by_index(word):
         # FTS5 uses its index only for a LIKE without an ESCAPE clause.
         index = _fts_table(column)
         return column.table.c.id.in_(
@@ -88,8 +93,7 @@ def newest_matching(column, q, window, *conditions):
     words = query_words(q)
     table = column.table
     dialect = db.session.get_bind().dialect.name
-    if dialect == "sqlite" and all(len(w) >= _TRIGRAM and not _WILDCARDS.search(w)
-                                   for w in words):
+    if dialect == "sqlite" and all(_answered_by_index(w) for w in words):
         index = _fts_table(column)
         newest = (sa.select(index.c.rowid)
                   .select_from(index.join(table, table.c.id == index.c.rowid))
