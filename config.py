@@ -53,6 +53,8 @@ def load_config(instance_path, environ=None):
         "LOGIN_RATE_LIMIT": env.get("LOGIN_RATE_LIMIT", "10 per minute"),
         # Attempts on one account from anywhere (a slow guess from many addresses).
         "LOGIN_ACCOUNT_RATE_LIMIT": env.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour"),
+        # Requests per API token (counted where the login attempts are); empty: no limit.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "600 per minute"),
         # argon2id with the library's recommended cost; tests lower it through this switch.
         "PASSWORD_HASH_PROFILE": env.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY"),
         "PASSWORD_MIN_LENGTH": 12,

@@ -11,6 +11,7 @@ import crm.models  # noqa: F401  (all models first: see crm/models.py)
 from config import load_config
 from crm.activities import cli as activities_cli
 from crm.activities.views import bp as activities_bp
+from crm.api import throttle as api_throttle
 from crm.api.views import bp as api_bp
 from crm.audit.views import bp as audit_bp
 from crm.auth import cli as auth_cli
@@ -82,6 +83,7 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    api_throttle.init_app(app)
 
 
 def register_blueprints(app):

@@ -355,7 +355,26 @@ ACTIVITY_NOTES = {
 }
 
 
+_ALLOWANCE_HEADERS = {
+    "RateLimit-Limit": "How many requests the token may make in a window.",
+    "RateLimit-Remaining": "How many of them are left in the current window.",
+    "RateLimit-Reset": "Seconds until the window starts anew.",
+}
+
+
+_METHODS = ("get", "post", "patch", "put", "delete")
+
+
 def build_spec():
+    spec = _document()
+    for path_item in spec["paths"].values():
+        for method, operation in path_item.items():
+            if method in _METHODS and operation.get("security") != []:  # every request with a token is counted
+                operation["responses"]["429"] = _response("RateLimited")
+    return spec
+
+
+def _document():
     return {
         "openapi": "3.1.0",
         "info": {
@@ -368,7 +387,11 @@ def build_spec():
                 "can do what its user can, or only read (a change through a read-only token is "
                 "a 403 with the code `read_only_token`). Changes through a token are in the "
                 "audit log with the token's name. "
-                "Errors always have the shape of the `Error` schema."
+                "Errors always have the shape of the `Error` schema. "
+                "Each token may make a number of requests a minute (600 unless the agency "
+                "set another limit); every answer to a request with a token says where it "
+                "stands in `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` "
+                "(seconds), and one over the limit gets a 429 with `Retry-After`."
             ),
         },
         "servers": [{"url": "/api/v1"}],
@@ -502,7 +525,19 @@ def build_spec():
                     "The data breaks a rule, or names fields that do not exist or cannot be "
                     "set (code `invalid`); or the stage rules refuse the move (code "
                     "`stage_refused`, see `StageRefusedError`): `fields` says which."),
-                "RateLimited": _error_response("Too many requests; try again later."),
+                "RateLimited": {
+                    **_error_response(
+                        "The token has made too many requests in the current window (code "
+                        "`rate_limited`); nothing was done. Send again after `Retry-After` "
+                        "seconds."),
+                    "headers": {
+                        "Retry-After": {"description": "Seconds to wait.",
+                                        "schema": {"type": "integer", "minimum": 0}},
+                        **{name: {"description": description,
+                                  "schema": {"type": "integer", "minimum": 0}}
+                           for name, description in _ALLOWANCE_HEADERS.items()},
+                    },
+                },
             },
             "schemas": {
                 "Error": {

@@ -4,6 +4,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from crm.api import reference as api_reference
+from crm.api import throttle
 from crm.api.activities import ACTIVITIES
 from crm.api.activities import update_response as activity_update_response
 from crm.api.leads import LEADS, pipeline_response, stage_response
@@ -56,12 +57,27 @@ def authenticate():
         )
     g.api_token = token
     g.api_user = token.user
+    g.api_allowance = allowance = throttle.spend(token)
+    if allowance is not None and not allowance.allowed:
+        return error_response(
+            429, _("This token has made too many requests: please wait %(seconds)s seconds "
+                   "before the next.", seconds=allowance.reset_after),
+            headers=allowance.headers())
     if token.is_read_only and request.method not in READING_METHODS:
         return error_response(
             403, _("This token may only read: use a token that is not read-only to change data."),
             code="read_only_token")
     acting_through(str(token))
     return None
+
+
+@bp.after_request
+def tell_allowance(response):
+    """Every answer through a token says how many requests the token has left."""
+    allowance = g.get("api_allowance")
+    if allowance is not None:
+        response.headers.update(allowance.headers())
+    return response
 
 
 @bp.teardown_request

@@ -27,7 +27,7 @@ _INCREMENT = sa.text(
     "ELSE rate_limits.count + :amount END, "
     "expires_at = CASE WHEN rate_limits.expires_at <= :now THEN :ends "
     "ELSE rate_limits.expires_at END "
-    "RETURNING count")
+    "RETURNING count, expires_at")
 
 
 class DatabaseStorage(Storage):
@@ -40,14 +40,18 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key, expiry, amount=1):
+        return self.incr_with_expiry(key, expiry, amount)[0]
+
+    def incr_with_expiry(self, key, expiry, amount=1):
+        """`incr`, and when the key's window ends (a Unix time), from the same statement."""
         now = time.time()
         with db.engine.begin() as connection:
-            count = connection.execute(_INCREMENT, {"key": key, "amount": amount,
-                                                    "now": now, "ends": now + expiry}).scalar()
+            count, ends = connection.execute(_INCREMENT, {"key": key, "amount": amount,
+                                                          "now": now, "ends": now + expiry}).one()
             # Now and then, drop the windows that ended long ago.
             if int(now) % 97 == 0:
                 connection.execute(_TABLE.delete().where(_TABLE.c.expires_at < now - 86400))
-        return count
+        return count, ends
 
     def get(self, key):
         with db.engine.connect() as connection:
