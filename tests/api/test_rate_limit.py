@@ -101,3 +101,16 @@ def test_every_operation_with_a_token_documents_the_429(spec):
                 continue
             documented = "429" in operation["responses"]
             assert documented == (operation.get("security") != []), (method, path)
+
+
+def test_another_storage_counts_the_same(app_factory, spec):
+    """Any storage of the `limits` library (Redis on several machines; here the memory)."""
+    app = app_factory(RATELIMIT_ENABLED=True, API_RATE_LIMIT="2 per hour",
+                      RATELIMIT_STORAGE_URI="memory://")
+    with app.app_context():
+        api = make_api(app, spec)
+        answers = [api.get("/api/v1/me") for _ in range(3)]
+        assert [a.status_code for a in answers] == [200, 200, 429]
+        assert [a.headers["RateLimit-Remaining"] for a in answers] == ["1", "0", "0"]
+        assert 3500 < int(answers[2].headers["Retry-After"]) <= 3600
+        db.session.remove()
