@@ -323,13 +323,48 @@ def _lead_paths():
             },
         },
     }
+    results = {
+        "get": {
+            "operationId": "getResultsReport",
+            "summary": "The results: leads won in a period and the one before",
+            "description": (
+                "The results section of the reports page: the leads won in the period (this "
+                "calendar year unless `from` and `to` say otherwise) and in the period before, "
+                "in total and by investment type, origin, country and sector. Members get the "
+                "figures of their own leads (owned or on the team), managers and admins "
+                "everyone's."),
+            "tags": ["reports"],
+            "parameters": [
+                _filter("from", {"type": "string", "format": "date"},
+                        "The first day of the period (default: 1 January of this year)."),
+                _filter("to", {"type": "string", "format": "date"},
+                        "The last day of the period (default: 31 December of this year); not "
+                        "before `from`."),
+                _filter("sector", ref("Sector"), "Only leads in this sector."),
+                _filter("country", ref("CountryCode"),
+                        "Only leads from investors of this country."),
+                _id_filter("owner", "Only leads of this project manager."),
+                _id_filter("source_event", "Only leads from this event; for a delegation "
+                                           "trip, also from the events within it."),
+                _id_filter("referral_partner", "Only leads this partner organisation "
+                                               "referred."),
+            ],
+            "responses": {
+                "200": _json(ref("ResultsReport"), "The won leads' figures."),
+                "400": _response("BadRequest"),
+                "401": _response("Unauthorized"),
+                "403": _response("Forbidden"),
+            },
+        },
+    }
     return {**_resource_paths(*LEADS_RESOURCE, **LEAD_NOTES),
             "/leads/{lead_id}/stage": {
                 "parameters": [{"name": "lead_id", "in": "path", "required": True,
                                 "schema": {"type": "integer", "minimum": 1,
                                            "maximum": 2**31 - 1}}],
                 **moves},
-            "/reports/pipeline": report}
+            "/reports/pipeline": report,
+            "/reports/results": results}
 
 
 ACTIVITIES_RESOURCE = ("activities", "activity", "Activity", "activity_id", ACTIVITY_FILTERS,

@@ -491,6 +491,7 @@ def component_schemas():
         "EventList": _list("Event"),
         **lead_schemas(),
         **activity_schemas(),
+        **results_schemas(),
     }
 
 
@@ -633,4 +634,111 @@ def activity_schemas():
             "Changes to an activity: the fields given, and the version last seen. What it is "
             "about cannot be changed.", update_fields, {"version": 2, "done": True}),
         "ActivityList": _list("Activity"),
+    }
+
+
+_RESULT_FIGURES = {
+    "count": "Leads won.",
+    "capex_eur": "Their planned investment (CAPEX), in euros.",
+    "new_jobs": "The new jobs they plan.",
+    "safeguarded_jobs": "The jobs they safeguard.",
+    "realised_count": "How many of them have realised figures recorded.",
+    "planned_of_realised_capex_eur": "The planned CAPEX of those with realised figures, to "
+                                     "set beside the realised one.",
+    "planned_of_realised_new_jobs": "The planned new jobs of those with realised figures.",
+    "planned_of_realised_safeguarded_jobs": "The planned safeguarded jobs of those with "
+                                            "realised figures.",
+    "realised_capex_eur": "The CAPEX realised, in euros.",
+    "realised_new_jobs": "The new jobs realised.",
+    "realised_safeguarded_jobs": "The jobs realised as safeguarded.",
+}
+_WON_FIGURES = {"count": 4, "capex_eur": 61500000, "new_jobs": 390, "safeguarded_jobs": 120,
+                "realised_count": 1, "planned_of_realised_capex_eur": 12500000,
+                "planned_of_realised_new_jobs": 80, "planned_of_realised_safeguarded_jobs": 0,
+                "realised_capex_eur": 14000000, "realised_new_jobs": 95,
+                "realised_safeguarded_jobs": 0}
+_WON_BEFORE = {**dict.fromkeys(_WON_FIGURES, 0), "count": 2, "capex_eur": 18000000,
+               "new_jobs": 140, "safeguarded_jobs": 60}
+
+
+def _results_split(description, key):
+    return {
+        "type": "object",
+        "description": description,
+        "required": ["key", "current", "previous"],
+        "properties": {"key": key, "current": ref("ResultFigures"),
+                       "previous": ref("ResultFigures")},
+        "additionalProperties": False,
+    }
+
+
+def results_schemas():
+    """The schemas of the results report."""
+    period = {"type": "object", "required": ["from", "to"], "additionalProperties": False,
+              "properties": {"from": {"type": "string", "format": "date"},
+                             "to": {"type": "string", "format": "date"}},
+              "description": "Days in the agency's time zone, both included."}
+    return {
+        "ResultFigures": {
+            "type": "object",
+            "description": "Count and value of the leads won in a period.",
+            "required": list(_RESULT_FIGURES),
+            "properties": {name: {"type": "integer", "minimum": 0, "description": description}
+                           for name, description in _RESULT_FIGURES.items()},
+            "additionalProperties": False,
+        },
+        "ResultPair": {
+            "type": "object",
+            "description": "The figures of the period and of the period before.",
+            "required": ["current", "previous"],
+            "properties": {"current": ref("ResultFigures"), "previous": ref("ResultFigures")},
+            "additionalProperties": False,
+        },
+        "ReportPeriod": period,
+        "ResultsByInvestmentType": _results_split(
+            "The won leads of one investment type (null: not given).",
+            _nullable(ref("InvestmentType"))),
+        "ResultsByOrigin": _results_split(
+            "The won leads from domestic investors (the agency's own country), foreign ones, "
+            "or investors of no known country.",
+            {"type": "string", "enum": ["domestic", "foreign", "unknown"]}),
+        "ResultsByCountry": _results_split(
+            "The won leads from investors of one country (null: not given).",
+            _nullable(ref("CountryCode"))),
+        "ResultsBySector": _results_split(
+            "The won leads of one sector (null: not given).", _nullable(ref("Sector"))),
+        "ResultsReport": {
+            "type": "object",
+            "description": (
+                "The leads won in the period and in the period before (the previous year, "
+                "quarter or run of months; otherwise as many days just before), in total and "
+                "split four ways; each split lists only the keys with won leads, the largest "
+                "CAPEX first. Members get the figures of their own leads, managers and admins "
+                "everyone's; a confidential lead counts only for those who may see it."),
+            "required": ["period", "previous_period", "total", "by_investment_type",
+                         "by_origin", "by_country", "by_sector"],
+            "properties": {
+                "period": ref("ReportPeriod"),
+                "previous_period": ref("ReportPeriod"),
+                "total": ref("ResultPair"),
+                "by_investment_type": {"type": "array",
+                                       "items": ref("ResultsByInvestmentType")},
+                "by_origin": {"type": "array", "items": ref("ResultsByOrigin")},
+                "by_country": {"type": "array", "items": ref("ResultsByCountry")},
+                "by_sector": {"type": "array", "items": ref("ResultsBySector")},
+            },
+            "additionalProperties": False,
+            "examples": [{
+                "period": {"from": "2026-01-01", "to": "2026-12-31"},
+                "previous_period": {"from": "2025-01-01", "to": "2025-12-31"},
+                "total": {"current": _WON_FIGURES, "previous": _WON_BEFORE},
+                "by_investment_type": [{"key": "greenfield", "current": _WON_FIGURES,
+                                        "previous": _WON_BEFORE}],
+                "by_origin": [{"key": "foreign", "current": _WON_FIGURES,
+                               "previous": _WON_BEFORE}],
+                "by_country": [{"key": "KR", "current": _WON_FIGURES, "previous": _WON_BEFORE}],
+                "by_sector": [{"key": "automotive", "current": _WON_FIGURES,
+                               "previous": _WON_BEFORE}],
+            }],
+        },
     }

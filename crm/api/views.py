@@ -9,6 +9,7 @@ from crm.api.activities import ACTIVITIES
 from crm.api.activities import update_response as activity_update_response
 from crm.api.leads import LEADS, pipeline_response, stage_response
 from crm.api.openapi import build_spec
+from crm.api.reports import results_response
 from crm.api.resources import (
     CONTACTS,
     EVENTS,
@@ -250,3 +251,9 @@ def activity_restore(activity_id):
 def pipeline_report():
     """The pipeline per stage: count, CAPEX, new jobs, weighted CAPEX."""
     return pipeline_response()
+
+
+@bp.get("/reports/results")
+def results_report():
+    """The leads won in a period and the one before, in total and split four ways."""
+    return results_response()
