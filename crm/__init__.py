@@ -24,6 +24,7 @@ from crm.core.database import configure_engine, end_session
 from crm.core.errors import register_error_handlers
 from crm.core.fulltext import compared_with_models
 from crm.core.i18n import N_, select_locale, select_timezone
+from crm.core.json_provider import JSONProvider
 from crm.core.routing import IdConverter
 from crm.core.security import reject_unreadable_input, set_security_headers
 from crm.core.templating import register_template_helpers
@@ -56,6 +57,7 @@ COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
 def create_app(config=None, instance_path=None):
     """The application, configured from the environment and then from `config` (for tests)."""
     app = Flask(__name__, template_folder=str(ROOT / "templates"), instance_path=instance_path)
+    app.json = JSONProvider(app)
     app.config.update(load_config(app.instance_path))
     app.config.update(config or {})
     register_extensions(app)

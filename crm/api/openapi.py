@@ -29,8 +29,9 @@ def _json(schema, description, **extra):
 
 
 def _filter(name, schema, description):
+    """An optional query parameter; given empty (`?sector=`), it counts as not given."""
     return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}
+            "description": description, "allowEmptyValue": True}
 
 
 def _id_filter(name, description):
@@ -382,6 +383,7 @@ ACTIVITY_NOTES = {
         "does not exist, is deleted, or is a confidential lead the user may not see is a 404 "
         "`not_found` whose `fields` name it; nothing is saved."),
     "search": {"name": "q", "in": "query", "required": False,
+               "allowEmptyValue": True,
                "schema": {"type": "string", "maxLength": MAX_TEXT_ARG},
                "description": "Words, each of which must occur in the activity's text, "
                               "ignoring case (on SQLite, a capital umlaut or accented capital "
@@ -516,18 +518,22 @@ def _document():
             },
             "parameters": {
                 "Q": {"name": "q", "in": "query", "required": False,
+                      "allowEmptyValue": True,
                       "schema": {"type": "string", "maxLength": MAX_TEXT_ARG},
                       "description": "Search words, each of which must occur in the record's "
                                      "name (or city, tags, email). Case, accents and umlaut "
                                      "spellings are folded: `muller` finds Müller."},
                 "Limit": {"name": "limit", "in": "query", "required": False,
+                          "allowEmptyValue": True,
                           "schema": {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE,
                                      "default": DEFAULT_PER_PAGE},
                           "description": "How many records a page holds."},
                 "Cursor": {"name": "cursor", "in": "query", "required": False,
+                           "allowEmptyValue": True,
                            "schema": {"type": "string", "maxLength": 200},
                            "description": "The `next_cursor` of the previous page, unchanged."},
                 "AllowDuplicate": {"name": "allow_duplicate", "in": "query", "required": False,
+                                   "allowEmptyValue": True,
                                    "schema": {"type": "boolean", "default": False},
                                    "description": "Save even though the record looks like an "
                                                   "existing one (after a 409 `duplicate`)."},

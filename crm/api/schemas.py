@@ -97,6 +97,12 @@ VERSION_INPUT = {"type": "integer",
 TAGS = {"type": "array", "items": _text(50, minLength=1), "maxItems": 20,
         "description": "Free labels, at most 20 of at most 50 characters. Input may also be "
                        "one comma-separated text."}
+TAGS_INPUT = {
+    "anyOf": [{**TAGS, "items": {**TAGS["items"], "pattern": r"\S"}},
+              {"type": "string", "maxLength": 20 * 51}, {"type": "null"}],
+    "description": "Free labels, at most 20 of at most 50 characters, none empty: a list, or "
+                   "one comma-separated text (whose empty pieces are left out); null: none. "
+                   "Blanks are trimmed; of two that differ only in case the first is kept."}
 
 
 def _organisation_fields():
@@ -374,14 +380,29 @@ def _record(description, fields, example, *, extra=None):
             "properties": properties, "examples": [example]}
 
 
+def _as_input(fields):
+    """What a client may send for each field: a list may also be null or empty text (none),
+    tags also one comma-separated text."""
+    result = {}
+    for name, schema in fields.items():
+        if name == "tags":
+            schema = TAGS_INPUT
+        elif schema.get("type") == "array":
+            schema = {"anyOf": [schema, {"type": "null"}, {"const": ""}],
+                      "description": schema.get("description", "") + " Null: none."}
+        result[name] = schema
+    return result
+
+
 def _create_input(description, fields, required, example):
     return {"type": "object", "description": description, "required": required,
-            "properties": fields, "additionalProperties": False, "examples": [example]}
+            "properties": _as_input(fields), "additionalProperties": False,
+            "examples": [example]}
 
 
 def _update_input(description, fields, example):
     return {"type": "object", "description": description, "required": ["version"],
-            "properties": {"version": VERSION_INPUT, **fields},
+            "properties": {"version": VERSION_INPUT, **_as_input(fields)},
             "additionalProperties": False, "examples": [example]}
 
 

@@ -76,13 +76,18 @@ def check_fields(data, allowed):
 
 def clean_tags(checker, field="tags"):
     """Free labels from a list or a comma-separated text: trimmed, at most 50 characters each,
-    20 in all, the first spelling kept when two differ only in case."""
+    20 in all, the first spelling kept when two differ only in case. Empty pieces of a text are
+    left out; an empty item of a list is refused."""
     value = checker.data.get(field)
     if value in (None, ""):
         return []
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or any(not isinstance(t, str) for t in items):
         checker.fail(field, _l("Give the tags as a list of texts."))
+        return []
+    if not isinstance(value, str) and (len(items) > 20 or any(not t.strip() for t in items)):
+        # A list says each tag on its own: an empty one, or too many, is a mistake to name.
+        checker.fail(field, _l("At most 20 tags of at most 50 characters each, none empty."))
         return []
     tags, seen = [], set()
     for tag in (" ".join(t.split()) for t in items):

@@ -667,3 +667,23 @@ def test_an_admin_restores_a_deleted_record_through_the_api(app, spec, segment):
     assert member.get(url).status_code == 200
     assert admin.post(url + "/restore").status_code == 200, "restoring again changes nothing"
     assert admin.post(f"/api/v1/{segment}/999999/restore").status_code == 404
+
+
+def test_dates_are_iso_8601_in_every_answer(api):
+    """A date the services keep as a date (not text) comes back as 2025-05-21, never as an
+    HTTP date (Flask's own JSON would write "Wed, 21 May 2025 00:00:00 GMT")."""
+    created = api.post("/api/v1/contacts", {"last_name": "Kim", "informed_on": "21.05.2025"},
+                       canonical=False)
+    assert created.status_code == 201 and created.json["informed_on"] == "2025-05-21"
+    again = api.get(f"/api/v1/contacts/{created.json['id']}")
+    assert again.json["informed_on"] == "2025-05-21"
+
+
+def test_an_empty_tag_in_a_list_is_refused_and_empty_pieces_of_a_text_left_out(api):
+    refused = api.post("/api/v1/organisations", {"name": "Leere Marke GmbH", "tags": ["Netz", " "]})
+    assert refused.status_code == 422 and "tags" in refused.json["error"]["fields"]
+    too_many = api.post("/api/v1/organisations",
+                        {"name": "Viele Marken GmbH", "tags": ["a", "A", *map(str, range(19))]})
+    assert too_many.status_code == 422 and "tags" in too_many.json["error"]["fields"]
+    created = api.post("/api/v1/organisations", {"name": "Textmarke GmbH", "tags": "Netz, ,Optik"})
+    assert created.status_code == 201 and created.json["tags"] == ["Netz", "Optik"]
