@@ -72,7 +72,7 @@ def test_an_edit_on_an_outdated_version_is_a_conflict(login, make_webhook):
     _, client = login("admin")
     webhook, _secret = make_webhook("https://crm.example.org/hooks")
     response = client.post(f"/admin/webhooks/{webhook.id}/edit", data={
-        "url": "https://crm.example.org/other", "version": webhook.version - 1 or 99,
+        "url": "https://crm.example.org/other", "version": webhook.version + 1,
         "events": ALL_EVENTS, "is_active": "y"})
     assert response.status_code == 409
     db.session.refresh(webhook)
