@@ -87,6 +87,11 @@ def load_config(instance_path, environ=None):
         "MAIL_PASSWORD": env.get("MAIL_PASSWORD") or None,
         "MAIL_FROM": env.get("MAIL_FROM", "Lotse CRM <lotse@localhost>"),
         "MAIL_TIMEOUT": env_int(env, "MAIL_TIMEOUT", 30),
+        # Webhooks: how long a receiver has to answer, and the pauses before each further
+        # attempt of a delivery that failed (then it is given up): 1 min, 5 min, 30 min, 2 h, 12 h.
+        "WEBHOOK_TIMEOUT_SECONDS": env_int(env, "WEBHOOK_TIMEOUT_SECONDS", 5),
+        "WEBHOOK_RETRY_SECONDS": env_ints(env, "WEBHOOK_RETRY_SECONDS",
+                                          [60, 300, 1800, 7200, 43200]),
         # The address the app is reached at, for links in emails and calendar entries.
         "PUBLIC_URL": env.get("PUBLIC_URL", "http://127.0.0.1:5000").rstrip("/"),
     }
@@ -144,6 +149,21 @@ def env_list(env, name, default):
     if value is None or not value.strip():
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_ints(env, name, default):
+    """A comma-separated list of whole numbers, e.g. `60,300,1800`."""
+    items = env_list(env, name, None)
+    if items is None:
+        return default
+    try:
+        numbers = [int(item) for item in items]
+    except ValueError:
+        numbers = [-1]
+    if any(n < 0 for n in numbers):
+        raise ValueError(f"{name} must be whole numbers (0 or more) separated by commas, "
+                         f"not {env[name]!r}")
+    return numbers
 
 
 def env_int(env, name, default):

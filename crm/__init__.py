@@ -41,17 +41,20 @@ from crm.privacy.views import bp as privacy_bp
 from crm.reports.views import bp as reports_bp
 from crm.saved_views.views import bp as saved_views_bp
 from crm.search.views import bp as search_bp
+from crm.webhooks import cli as webhooks_cli
+from crm.webhooks import outbox as webhooks_outbox
+from crm.webhooks.views import bp as webhooks_bp
 
 ROOT = Path(__file__).resolve().parent.parent
 
 BLUEPRINTS = (core_bp, auth_bp, audit_bp, activities_bp, organisations_bp, contacts_bp,
               duplicates_bp, events_bp, imports_bp, leads_bp, privacy_bp, reports_bp,
-              saved_views_bp, search_bp, api_bp)
+              saved_views_bp, search_bp, webhooks_bp, api_bp)
 
 COMMANDS = (auth_cli.create_user, auth_cli.create_token, auth_cli.list_tokens,
             auth_cli.revoke_token, auth_cli.reset_password, auth_cli.one_time_login,
             demo_cli.seed_demo, demo_cli.generate_command, activities_cli.send_reminders_command, core_cli.backup_command,
-            imports_cli.import_command)
+            imports_cli.import_command, webhooks_cli.deliver_webhooks_command)
 
 
 def create_app(config=None, instance_path=None):
@@ -86,6 +89,7 @@ def register_extensions(app):
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     api_throttle.init_app(app)
+    webhooks_outbox.watch()  # a lead's changes become its webhooks' messages
 
 
 def register_blueprints(app):

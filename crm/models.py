@@ -13,6 +13,7 @@ from crm.leads.models import Lead, StageChange
 from crm.organisations.models import Organisation, OrganisationSector, OrganisationTag
 from crm.privacy.models import DataRequest
 from crm.saved_views.models import SavedView
+from crm.webhooks.models import Webhook, WebhookDelivery
 
 __all__ = [
            "Activity",
@@ -38,4 +39,6 @@ __all__ = [
            "SavedView",
            "StageChange",
            "User",
+           "Webhook",
+           "WebhookDelivery",
 ]

@@ -72,6 +72,11 @@ ACTION_LABELS = {
     "lead.stage": _l("Stage changed"),
     "lead.stage_override": _l("Stage changed without the requirements"),
     "lead.status": _l("Status changed"),
+    "webhook.create": _l("Webhook registered"),
+    "webhook.update": _l("Webhook changed"),
+    "webhook.delete": _l("Webhook removed"),
+    "webhook.secret": _l("New webhook secret made"),
+    "webhook.resend": _l("Webhook delivery sent again"),
 }
 
 # What the fields and record types are called on the page; others show their code.
@@ -116,6 +121,11 @@ FIELD_LABELS = {
     "list_name": _l("List"),
     "query": _l("Filters and sorting"),
     "is_read_only": _l("Read only"),
+    "url": _l("Address (URL)"),
+    "description": _l("Description"),
+    "events": _l("Reported events"),
+    "secret": _l("Secret"),
+    "delivery": _l("Delivery"),
 }
 RECORD_TYPE_LABELS = {
     "users": _l("User"),
@@ -127,6 +137,7 @@ RECORD_TYPE_LABELS = {
     "leads": _l("Lead"),
     "data_requests": _l("Data-subject request"),
     "saved_views": _l("Saved view"),
+    "webhooks": _l("Webhook"),
     "contact_imports": _l("Import"),
     "distinct_pairs": _l("Pair marked as not the same"),
 }

@@ -33,6 +33,7 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     RESTORE_RECORDS = "restore_records"
     DATA_PROTECTION = "data_protection"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 _MEMBER = {Permission.VIEW_RECORDS, Permission.EDIT_RECORDS}

@@ -264,7 +264,9 @@ class Lead(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db.Mo
 
 
 class StageChange(db.Model):
-    """One move of a lead between stages or statuses: time in stage and conversion come from it."""
+    """One move of a lead between stages or statuses: time in stage and conversion come from it.
+
+    Each new row is also an event for the webhooks (see `crm.webhooks.outbox`)."""
 
     __tablename__ = "stage_changes"
 

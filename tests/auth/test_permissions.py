@@ -21,6 +21,8 @@ from crm.leads import services as lead_services
 from crm.organisations import services as organisation_services
 from crm.privacy import services as privacy_services
 from crm.saved_views import services as saved_view_services
+from crm.webhooks import services as webhook_services
+from crm.webhooks.models import WebhookDelivery
 from tests.conftest import log_in
 from tests.factories import make_token, make_user
 
@@ -73,6 +75,15 @@ EXPECTED = {
     ("auth.user_reset_password", "POST"): admins_only(200),
     ("auth.token_revoke", "POST"): admins_only(302),
     ("audit.index", "GET"): managers(200),
+    ("webhooks.index", "GET"): admins_only(200),
+    ("webhooks.new", "GET"): admins_only(200),
+    ("webhooks.new", "POST"): admins_only(422),
+    ("webhooks.detail", "GET"): admins_only(200),
+    ("webhooks.edit", "GET"): admins_only(200),
+    ("webhooks.edit", "POST"): admins_only(422),
+    ("webhooks.delete", "POST"): admins_only(302),
+    ("webhooks.secret", "POST"): admins_only(200),
+    ("webhooks.resend", "POST"): admins_only(302),
     ("activities.home", "GET"): signed_in(200),
     ("activities.follow_ups", "GET"): signed_in(200),
     ("activities.follow_ups_export", "GET"): signed_in(200),
@@ -266,9 +277,16 @@ def make_targets():
                                              actor=None, allow_duplicate=True)
              for _ in range(4)]
     merge = duplicate_services.merge("contacts", twins[2], twins[3], {}, actor=None)
+    # Switched off, so that nothing is sent to it.
+    webhook, _secret = webhook_services.create_webhook(
+        {"url": "http://127.0.0.1:9/hooks", "events": ["lead.created"], "is_active": False},
+        actor=None)
+    delivery = WebhookDelivery(uid=f"target-{webhook.id}", webhook_id=webhook.id,
+                               event="lead.created", body="{}", state="failed", attempts=6)
+    db.session.add(delivery)
     db.session.commit()
     return {"user_id": user.id, "import_id": done.id, "record_type": "contacts",
-            "kept_id": twins[0].id, "other_id": twins[1].id, "pair_id": 10**6, "merge_id": merge.id, "view_id": view.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
+            "kept_id": twins[0].id, "other_id": twins[1].id, "pair_id": 10**6, "merge_id": merge.id, "view_id": view.id, "webhook_id": webhook.id, "delivery_id": delivery.id, "upload_id": upload.id, "token_id": token.id, "organisation_id": organisation.id,
             "contact_id": contact.id, "event_id": event.id, "lead_id": lead.id,
             "activity_id": activity.id, "request_id": data_request.id, "kind": "contact",
             "record_id": contact.id,

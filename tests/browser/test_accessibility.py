@@ -122,3 +122,39 @@ def test_a_form_with_errors_is_accessible(page, sign_in):
     page.get_by_role("button", name="Organisation anlegen").click()
     expect(page.get_by_label("Name", exact=True)).to_have_attribute("aria-invalid", "true")
     assert_accessible(page)
+
+
+def test_webhook_pages_are_accessible(page, sign_in, live_app):
+    from tests.factories import make_lead
+
+    sign_in(role="admin")
+    page.goto("/admin/webhooks")
+    expect(page.get_by_role("heading", name="Webhooks", level=1)).to_be_visible()
+    assert_accessible(page)  # with nothing registered yet
+    page.get_by_role("link", name="Neuer Webhook").click()
+    for box in page.locator("input[name=events]").all():
+        box.uncheck()
+    page.get_by_label("Adresse (URL)").fill("ftp://files.example.org/in")
+    page.get_by_role("button", name="Webhook anlegen").click()
+    expect(page.get_by_label("Adresse (URL)")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#events-error")).to_be_visible()
+    assert_accessible(page)
+    # Nothing listens on port 9: the delivery fails and waits for its next attempt.
+    page.get_by_label("Adresse (URL)").fill("http://127.0.0.1:9/hooks/lotse")
+    page.get_by_label("Beschreibung").fill("Partnerplattform")
+    page.get_by_label("Ein Lead wird angelegt").check()
+    page.get_by_role("button", name="Webhook anlegen").click()
+    expect(page.get_by_test_id("webhook-secret")).to_be_visible()
+    assert_accessible(page)
+    with live_app.app_context():
+        from crm.webhooks.delivery import wait_for_senders
+
+        make_lead(title="Mobis Erweiterung Erfurt")
+        wait_for_senders(live_app)
+    page.get_by_role("link", name="Zum Webhook").click()
+    expect(page.locator("#deliveries")).to_contain_text("Mobis Erweiterung Erfurt")
+    expect(page.get_by_test_id("webhook-secret")).to_have_count(0)
+    assert_accessible(page)
+    page.goto("/admin/webhooks")
+    expect(page.get_by_role("link", name="http://127.0.0.1:9/hooks/lotse")).to_be_visible()
+    assert_accessible(page)

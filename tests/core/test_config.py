@@ -78,3 +78,13 @@ def test_creating_the_app_creates_no_tables(tmp_path, monkeypatch):
         engine = sa.create_engine(f"sqlite:///{database}")
         assert sa.inspect(engine).get_table_names() == []
         engine.dispose()
+
+
+def test_the_webhook_retry_schedule_comes_from_the_environment(tmp_path):
+    assert load_config(tmp_path, {"SECRET_KEY": "x"})["WEBHOOK_RETRY_SECONDS"] == [
+        60, 300, 1800, 7200, 43200]
+    config = load_config(tmp_path, {"SECRET_KEY": "x", "WEBHOOK_RETRY_SECONDS": "10, 20,30"})
+    assert config["WEBHOOK_RETRY_SECONDS"] == [10, 20, 30]
+    for bad in ("10,ten", "10,-5"):
+        with pytest.raises(ValueError, match="WEBHOOK_RETRY_SECONDS"):
+            load_config(tmp_path, {"SECRET_KEY": "x", "WEBHOOK_RETRY_SECONDS": bad})

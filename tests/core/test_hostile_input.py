@@ -104,6 +104,9 @@ FORMS = {
                                    "position", "email", "phone", "mobile", "note",
                                    "existing_contact"],
     "/events/{event_id}/attendees": ["contact", "status"],
+    "/admin/webhooks/new": ["url", "description", "events", "is_active"],
+    "/admin/webhooks/{webhook_id}/edit": ["url", "description", "events", "is_active",
+                                          "version"],
 }
 FORM_VALUES = ["\x00", "a\x00b", "\ud800", "\u202eevil", "x" * 10_000, "🦔", "{{7*7}}",
                "<script>alert(1)</script>", "' OR 1=1 --", "99999999999999999999999", ""]
