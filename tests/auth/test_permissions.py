@@ -203,6 +203,7 @@ EXPECTED = {
     ("api.lead", "DELETE"): {"anonymous": 401, "member": 403, "manager": 204, "admin": 204},
     ("api.lead_stage", "POST"): {"anonymous": 401, "member": 403, "manager": 400, "admin": 400},
     ("api.pipeline_report", "GET"): token_holders(200),
+    ("api.results_report", "GET"): token_holders(200),
     ("api.organisations", "GET"): token_holders(200),
     ("api.organisations", "POST"): token_holders(400),  # no JSON body
     ("api.organisation", "GET"): token_holders(200),
