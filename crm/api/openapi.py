@@ -490,7 +490,12 @@ def _document():
                     "responses": {
                         "200": {
                             "description": "The OpenAPI document.",
-                            "content": {"application/json": {"schema": {"type": "object"}}},
+                            "content": {"application/json": {
+                                "schema": {"type": "object"},
+                                "example": {"openapi": "3.1.0",
+                                            "info": {"title": "Lotse CRM API",
+                                                     "version": API_VERSION},
+                                            "paths": {"/me": {"get": {"...": "..."}}}}}},
                         }
                     },
                 }
@@ -506,7 +511,9 @@ def _document():
                     "responses": {
                         "200": {
                             "description": "The API reference page.",
-                            "content": {"text/html": {"schema": {"type": "string"}}},
+                            "content": {"text/html": {
+                                "schema": {"type": "string"},
+                                "example": "<!doctype html><html lang=\"de\">…</html>"}},
                         }
                     },
                 }
@@ -691,6 +698,10 @@ def _document():
                     "type": "object",
                     "required": ["id", "email", "name", "role", "language", "is_active",
                                  "created_at", "updated_at", "version"],
+                    "examples": [{"id": 3, "email": "anna.schulz@lotse.example",
+                                  "name": "Anna Schulz", "role": "member", "language": "de",
+                                  "is_active": True, "created_at": "2026-01-12T08:30:00+00:00",
+                                  "updated_at": "2026-03-02T10:15:00+00:00", "version": 2}],
                     "properties": {
                         "id": {"type": "integer"},
                         "email": {"type": "string", "format": "email"},

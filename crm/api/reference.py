@@ -82,7 +82,8 @@ def operations(spec):
 
 
 def schemas(spec):
-    """[(name, description, values, [property])] of the document's schemas, by name."""
+    """[(name, description, values, [property], example)] of the document's schemas, by
+    name; the example is the schema's first, or None."""
     found = []
     for name, schema in sorted(spec["components"]["schemas"].items()):
         required = set(schema.get("required", []))
@@ -92,5 +93,6 @@ def schemas(spec):
                        "description": details.get("description", "")}
                       for prop, details in schema.get("properties", {}).items()]
         values = [value for value in schema.get("enum", []) if value is not None]
-        found.append((name, schema.get("description", ""), values, properties))
+        example = (schema.get("examples") or [None])[0]
+        found.append((name, schema.get("description", ""), values, properties, example))
     return found

@@ -461,8 +461,22 @@ EVENT_EXAMPLE = {
 }
 
 
+# What `next_cursor` looks like (opaque to clients): the cursor after the record 12.
+CURSOR_EXAMPLE = "eyJhZnRlciI6MTJ9"
+
+
 def component_schemas():
-    """The schemas of the organisations, contacts and events and what they are built from."""
+    """The schemas of the organisations, contacts and events and what they are built from;
+    each list's example is a page of its record's example."""
+    schemas = _component_schemas()
+    for name, schema in schemas.items():
+        if name.endswith("List") and "examples" in schemas.get(name.removesuffix("List"), {}):
+            record = schemas[name.removesuffix("List")]["examples"][0]
+            schema["examples"] = [{"items": [record], "next_cursor": CURSOR_EXAMPLE}]
+    return schemas
+
+
+def _component_schemas():
     return {
         **ENUMERATIONS,
         "Organisation": _record(

@@ -33,6 +33,9 @@ def test_the_page_shows_every_operation_and_schema(app, client):
     assert ">organisation" in contacts and "<code>next_cursor</code>" in contacts
     stage = html.split('id="schema-Stage"', 1)[1].split("</article>", 1)[0]
     assert "<code>prospect</code>" in stage
+    # A schema with fields shows its example, as JSON.
+    results = html.split('id="schema-ResultsReport"', 1)[1].split("</article>", 1)[0]
+    assert '"by_origin": [' in results and '"key": "foreign"' in results
 
 
 def test_the_page_needs_no_token_and_nothing_from_elsewhere(client):

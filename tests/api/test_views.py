@@ -114,3 +114,32 @@ def test_the_me_response_matches_its_schema(client, app):
     validate_json(client.get("/api/v1/me", headers=bearer(plaintext)).json,
                   spec["components"]["schemas"]["User"])
     validate_json(client.get("/api/v1/me").json, spec["components"]["schemas"]["Error"])
+
+
+def _media_of_every_answer(document):
+    """(where, media type object) of every answer of every operation, references followed."""
+    components = document["components"]["responses"]
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            for status, answer in operation["responses"].items():
+                if "$ref" in answer:
+                    answer = components[answer["$ref"].rsplit("/", 1)[-1]]
+                for media_type, media in answer.get("content", {}).items():
+                    yield f"{method.upper()} {path} {status} {media_type}", media
+
+
+def test_every_answer_and_schema_has_an_example_that_fits_it(spec):
+    """An example beside each answer, or in the schema it names; and every example of the
+    document (of answers and of schemas) valid against its schema."""
+    schemas = spec.document["components"]["schemas"]
+    for where, media in _media_of_every_answer(spec.document):
+        schema = media["schema"]
+        named = schemas.get(schema.get("$ref", "").rsplit("/", 1)[-1], {})
+        assert "example" in media or "examples" in named, where
+        if "example" in media:
+            spec.validate(schema, media["example"])
+    for name, schema in schemas.items():
+        for example in schema.get("examples", []):
+            spec.validate({"$ref": f"#/components/schemas/{name}"}, example)
