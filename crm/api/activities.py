@@ -207,6 +207,7 @@ ACTIVITIES = Resource(
     restore=activity_services.restore_activity,
     to_json=activity_json,
     list_query=_activity_list,
+    sorts={"occurred_at": [Activity.occurred_at], "due_on": [Activity.due_on]},
     filters={"organisation": ("organisation_id", record_id_arg),
              "contact": ("contact_id", record_id_arg),
              "event": ("event_id", record_id_arg),

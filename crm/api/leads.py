@@ -76,6 +76,7 @@ LEADS = Resource(
     restore=lead_services.restore_lead,
     to_json=lead_json,
     list_query=_lead_list,
+    sorts=lead_queries.SORTS,
     filters={"mine": ("mine", flag_arg),
              "owner": ("owner_id", record_id_arg),
              "sector": ("sector", choice_of(Sector)),

@@ -1,11 +1,16 @@
 """The OpenAPI 3.1 description of the API. Each resource adds its paths and schemas here."""
 
+from crm.api.activities import ACTIVITIES
+from crm.api.leads import LEADS
+from crm.api.resources import CONTACTS, EVENTS, ORGANISATIONS
 from crm.api.schemas import component_schemas, ref
 from crm.auth.models import Language, Role
 from crm.core.lists import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT_ARG
 from crm.leads.queries import CLOSED_STATUSES
 
 API_VERSION = "1.0.0"
+SORTS = {resource.name: resource.sorts
+         for resource in (ORGANISATIONS, CONTACTS, EVENTS, LEADS, ACTIVITIES)}
 
 
 def _error_response(description, schema="Error"):
@@ -131,6 +136,15 @@ LEAD_NOTES = {
 }
 
 
+def _sort_parameter(segment):
+    keys = list(SORTS[segment])
+    return _filter(
+        "sort", {"type": "string", "enum": [*keys, *(f"-{key}" for key in keys)]},
+        "The order of the list: " + ", ".join(f"`{key}`" for key in keys)
+        + "; a `-` before the key for descending (`-" + keys[0] + "`). Ties, and the "
+        "list without `sort`, go by id. Names sort the German way (Ö with O).")
+
+
 def _resource_paths(segment, singular, schema, id_arg, filters, duplicates, *, list_note="",
                     access_note="", move_note="", create_note="", invalid="Invalid",
                     search=None):
@@ -161,12 +175,16 @@ def _resource_paths(segment, singular, schema, id_arg, filters, duplicates, *, l
             "get": {
                 "operationId": f"list{title}",
                 "summary": f"{title}, a page at a time",
-                "description": "Paged by id, oldest first: pass `next_cursor` as `cursor` for "
-                               "the next page. An unknown filter value or parameter is a 400 "
-                               "naming it." + list_note,
+                "description": (
+                    "Paged by id, oldest first, unless `sort` asks for another order: pass "
+                    "`next_cursor` as `cursor` (with the same filters and `sort`) for the next "
+                    "page. By id, a record added meanwhile never shifts the pages; in a `sort` "
+                    "order the cursor holds a position, so a record added, deleted or changed "
+                    "meanwhile can shift the later pages by one. An unknown filter value or "
+                    "parameter is a 400 naming it." + list_note),
                 "tags": [segment],
                 "parameters": [search or _parameter("Q"), _parameter("Limit"),
-                               _parameter("Cursor"), *filters],
+                               _parameter("Cursor"), _sort_parameter(segment), *filters],
                 "responses": {
                     "200": _json(ref(f"{schema}List"), f"One page of {segment}."),
                     "400": _response("BadRequest"),

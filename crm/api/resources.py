@@ -20,7 +20,7 @@ from crm.auth.permissions import Permission, current_actor, record_or_404, requi
 from crm.contacts import queries as contact_queries
 from crm.contacts import services as contact_services
 from crm.contacts.models import CONTACT_LANGUAGES, Contact
-from crm.core.lists import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT_ARG
+from crm.core.lists import DEFAULT_PER_PAGE, MAX_PER_PAGE, MAX_TEXT_ARG, ordered
 from crm.core.routing import MAX_ID
 from crm.core.services import ServiceError, ValidationError
 from crm.core.validation import Checker, encodable
@@ -35,6 +35,7 @@ from crm.organisations.models import Organisation, OrganisationKind, Sector
 # Fields every record shows but no client sets; `version` is sent only with a PATCH.
 READ_ONLY = ("id", "created_at", "updated_at", "deleted_at", "version", "display_name")
 MAX_CURSOR = 200
+MAX_OFFSET = 10_000_000  # how far a sorted list can be paged
 
 
 class BadRequest(ServiceError):
@@ -102,28 +103,49 @@ def _limit(check):
     return int(value)
 
 
-def encode_cursor(last_id):
-    """An opaque cursor for the page after the record `last_id`."""
-    text = json.dumps({"after": last_id}, separators=(",", ":"))
+def encode_cursor(last_id=None, *, sort=None, offset=None):
+    """An opaque cursor: for the page after the record `last_id` (pages by id), or, in a
+    `sort` order, for the page that starts at `offset`."""
+    position = {"after": last_id} if sort is None else {"sort": sort, "offset": offset}
+    text = json.dumps(position, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def _cursor(check):
-    """The id after which the page starts (0 for the first page)."""
+def _cursor(check, sort):
+    """Where the page starts: the id after which (pages by id, 0 for the first page), or the
+    offset in the `sort` order (0 for the first page). A cursor of another order is refused:
+    the next page is asked for with the same `sort` as the first."""
     value = check.data.get("cursor")
     if value in (None, ""):
         return 0
     try:
         if len(value) > MAX_CURSOR:
             raise ValueError(value)
-        after = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))["after"]
-        if isinstance(after, bool) or not isinstance(after, int) or not 0 < after <= MAX_ID:
-            raise ValueError(after)
-        return after
-    except (ValueError, TypeError, KeyError, IndexError, binascii.Error):
+        position = json.loads(base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)))
+        if position.get("sort") != sort:
+            raise ValueError(position)
+        where = position["after"] if sort is None else position["offset"]
+        limit = MAX_ID if sort is None else MAX_OFFSET
+        if isinstance(where, bool) or not isinstance(where, int) or not 0 < where <= limit:
+            raise ValueError(where)
+        return where
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, binascii.Error):
         check.fail("cursor", _l("This cursor is not valid: send the next_cursor of an "
-                                "earlier answer unchanged."))
+                                "earlier answer unchanged, with the same sort."))
         return 0
+
+
+def _sort(check, resource):
+    """The `sort` asked for: a key of the resource's sorts, `-` before it for descending; None
+    for pages by id."""
+    value = check.data.get("sort")
+    if value in (None, ""):
+        return None
+    if value.removeprefix("-") not in resource.sorts:
+        check.fail("sort", _l("Sort by one of: %(keys)s (with - before it for descending).",
+                              keys=", ".join(resource.sorts)))
+        return None
+    return value
 
 
 def arguments(allowed):
@@ -301,6 +323,8 @@ class Resource:
     can_view: Callable | None = None
     can_edit: Callable | None = None
     restore: Callable | None = None  # restore(record, actor=...): undo a soft delete
+    # `sort` keys (the list pages' own) → the columns they order by, before the id.
+    sorts: dict = field(default_factory=dict)
 
     @property
     def endpoint(self):
@@ -317,6 +341,7 @@ ORGANISATIONS = Resource(
     restore=organisation_services.restore_organisation,
     to_json=organisation_json,
     list_query=organisation_queries.organisation_list,
+    sorts=organisation_queries.SORTS,
     filters={"kind": ("kind", choice_of(OrganisationKind)),
              "country": ("country", country_arg),
              "sector": ("sector", choice_of(Sector)),
@@ -336,6 +361,7 @@ CONTACTS = Resource(
     restore=contact_services.restore_contact,
     to_json=contact_json,
     list_query=contact_queries.contact_list,
+    sorts=contact_queries.SORTS,
     filters={"organisation": ("organisation_id", record_id_arg),
              "tag": ("tag", _tag),
              "owner": ("owner_id", record_id_arg),
@@ -357,6 +383,7 @@ EVENTS = Resource(
     restore=event_services.restore_event,
     to_json=event_json,
     list_query=event_queries.event_list,
+    sorts=event_queries.SORTS,
     filters={"kind": ("kind", choice_of(EventKind)),
              "country": ("country", country_arg),
              "trip": ("trip_id", record_id_arg),
@@ -400,19 +427,29 @@ def item(resource, record_id):
 def list_response(resource):
     """One page of the records matching `q` and the filters, by id, in one query (plus one
     per list the JSON shows, whatever the page size)."""
-    check = Checker(arguments({"q", "limit", "cursor", *resource.filters}))
+    check = Checker(arguments({"q", "limit", "cursor", "sort", *resource.filters}))
     q = check.text("q", max_length=MAX_TEXT_ARG)
     filters = read_filters(check, resource)
-    limit, after = _limit(check), _cursor(check)
+    sort = _sort(check, resource)
+    limit, where = _limit(check), _cursor(check, sort)
     refuse_bad_arguments(check)
     model = resource.model
-    query = (resource.list_query(q=q, **filters)
-             .order_by(None).order_by(model.id)
-             .where(model.id > after)
-             .options(*resource.eager)
-             .limit(limit + 1))  # one more than asked tells whether another page follows
-    records = db.session.scalars(query).all()
-    next_cursor = encode_cursor(records[limit - 1].id) if len(records) > limit else None
+    query = resource.list_query(q=q, **filters).order_by(None)
+    if sort is None:
+        query = query.order_by(model.id).where(model.id > where)
+    else:
+        descending = sort.startswith("-")
+        query = query.order_by(*ordered(resource.sorts[sort.removeprefix("-")], descending),
+                               model.id.desc() if descending else model.id)
+        # The page's ids along the order alone, then those rows whole (see DeepPagination).
+        ids = query.with_only_columns(model.id).correlate(None).offset(where).limit(limit + 1)
+        query = query.where(model.id.in_(ids))
+    # One more than asked tells whether another page follows.
+    records = db.session.scalars(query.options(*resource.eager).limit(limit + 1)).all()
+    next_cursor = None
+    if len(records) > limit:
+        next_cursor = (encode_cursor(records[limit - 1].id) if sort is None
+                       else encode_cursor(sort=sort, offset=where + limit))
     return jsonify({"items": [resource.to_json(r) for r in records[:limit]],
                     "next_cursor": next_cursor})
 
