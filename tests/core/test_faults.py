@@ -30,6 +30,8 @@ from tests.conftest import log_in, make_app, only_on
 from tests.factories import DEFAULT_PASSWORD, make_token, make_user
 from tests.servers import private_postgresql, running_gunicorn, signed_in
 
+UNREACHED = "1000000 per minute"  # an API rate limit the load never reaches
+
 
 class Load:
     """Clients that each repeat one kind of request, on a new connection, until stopped, and
@@ -132,7 +134,10 @@ def test_killing_workers_at_random_loses_no_answered_write(app):
     _, token = make_token(make_user(role="member"))
     kills = 0
     chance = random.Random(7)
-    with running_gunicorn(app, workers=3) as server, Load(server.base, token=token) as load:
+    # The token's requests are counted (the limiter writes too while workers die), never
+    # limited: a 429 would be an answer that is no write.
+    with (running_gunicorn(app, workers=3, API_RATE_LIMIT=UNREACHED) as server,
+          Load(server.base, token=token) as load):
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
             time.sleep(chance.uniform(0.1, 0.3))
@@ -167,7 +172,7 @@ def test_restarting_postgresql_under_load_gives_503s_and_loses_nothing(tmp_path)
             user = make_user(role="member")
             _, token = make_token(user)
             # No worker is recycled after a number of requests: the same ones must recover.
-            with running_gunicorn(app, workers=2,
+            with running_gunicorn(app, workers=2, API_RATE_LIMIT=UNREACHED,
                                   GUNICORN_CMD_ARGS="--max-requests 0") as gunicorn:
                 readers = [signed_in(gunicorn.base, user.email, DEFAULT_PASSWORD)[0]
                            for _ in range(2)]

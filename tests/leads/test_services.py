@@ -295,3 +295,21 @@ def test_a_won_lead_counts_in_full_in_the_weighted_pipeline(people):
     assert rules.weighted_capex(lead) == 5_000_000
     services.change_stage(lead, "won", actor=people["boss"])
     assert rules.weighted_capex(lead) == 25_000_000
+
+
+def test_a_lead_is_closed_on_a_day_not_in_the_future_of_germany(app):
+    """Germany's today may be UTC's tomorrow (00:30 in Berlin is 23:30 UTC): that day is taken,
+    the day after is refused by name."""
+    from datetime import timedelta
+
+    from crm.core.models import utcnow
+
+    lead = make_lead()
+    tomorrow_in_utc = utcnow().date() + timedelta(days=1)
+    with pytest.raises(ValidationError) as refused:
+        services.change_status(lead, "abandoned", actor=None, reason="Kein Vorhaben",
+                               closed_on=(tomorrow_in_utc + timedelta(days=1)).isoformat())
+    assert "closed_on" in refused.value.fields
+    services.change_status(lead, "abandoned", actor=None, reason="Kein Vorhaben",
+                           closed_on=tomorrow_in_utc.isoformat())
+    assert lead.closed_on == tomorrow_in_utc
