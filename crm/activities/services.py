@@ -7,17 +7,15 @@ Whether the actor may see the records is checked by the callers (`crm.auth.permi
 
 import re
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.activities.models import Activity, ActivityKind
 from crm.activities.queries import met_without_activity_since
 from crm.audit.services import diff, record
 from crm.auth.models import User
-from crm.core.models import UTCDateTime, utcnow
+from crm.core.models import UTCDateTime, local_zone, utcnow
 from crm.core.services import (
     NotFoundError,
     ValidationError,
@@ -222,11 +220,6 @@ def _moment(check, field):
         check.fail(field, _l("An activity happened, so its time is not in the future."))
         return None
     return moment
-
-
-def local_zone():
-    """The agency's time zone (Europe/Berlin), as zoneinfo knows it (pytz's would need care)."""
-    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 def _label(activity):

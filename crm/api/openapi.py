@@ -355,9 +355,11 @@ def _lead_paths():
             "tags": ["reports"],
             "parameters": [
                 _filter("from", {"type": "string", "format": "date"},
-                        "The first day of the period (default: 1 January of this year)."),
+                        "The first day of the period (default: 1 January of the year of `to`, "
+                        "or of this year)."),
                 _filter("to", {"type": "string", "format": "date"},
-                        "The last day of the period (default: 31 December of this year); not "
+                        "The last day of the period (default: 31 December of the year of `from`, "
+                        "or of this year); not "
                         "before `from`."),
                 _filter("sector", ref("Sector"), "Only leads in this sector."),
                 _filter("country", ref("CountryCode"),
@@ -421,11 +423,24 @@ _METHODS = ("get", "post", "patch", "put", "delete")
 
 
 def build_spec():
+    """The document; every answer to a request with a valid token tells the token's allowance
+    in its headers, and any such request may be one too many (429)."""
     spec = _document()
+    allowance = {name: {"$ref": f"#/components/headers/{name}"} for name in _ALLOWANCE_HEADERS}
+    spec["components"]["headers"] = {
+        name: {"description": description, "schema": {"type": "integer", "minimum": 0}}
+        for name, description in _ALLOWANCE_HEADERS.items()}
     for path_item in spec["paths"].values():
         for method, operation in path_item.items():
-            if method in _METHODS and operation.get("security") != []:  # every request with a token is counted
-                operation["responses"]["429"] = _response("RateLimited")
+            if method not in _METHODS or operation.get("security") == []:
+                continue
+            responses = operation["responses"]
+            responses["429"] = _response("RateLimited")
+            for status, response in responses.items():
+                if status != "401":  # no valid token, nothing counted
+                    target = (spec["components"]["responses"][response["$ref"].rsplit("/")[-1]]
+                              if "$ref" in response else response)
+                    target.setdefault("headers", {}).update(allowance)
     return spec
 
 
@@ -599,9 +614,6 @@ def _document():
                     "headers": {
                         "Retry-After": {"description": "Seconds to wait.",
                                         "schema": {"type": "integer", "minimum": 0}},
-                        **{name: {"description": description,
-                                  "schema": {"type": "integer", "minimum": 0}}
-                           for name, description in _ALLOWANCE_HEADERS.items()},
                     },
                 },
             },

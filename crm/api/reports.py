@@ -42,11 +42,14 @@ def results_response():
 
 def _read_filters(user):
     """The report's filters from the query arguments: the period (this calendar year unless
-    given) and the lead filters; a wrong one is a 400 naming it."""
+    given; `from` alone runs to the end of its year, `to` alone from the start of its year)
+    and the lead filters; a wrong one is a 400 naming it."""
     check = Checker(arguments(RESULTS_ARGUMENTS))
     now = today()
-    start = check.day("from") or date(now.year, 1, 1)
-    end = check.day("to") or date(now.year, 12, 31)
+    start, end = check.day("from"), check.day("to")
+    # Without either: this calendar year; with one: the rest or the start of its year.
+    year = (start or end or now).year
+    start, end = start or date(year, 1, 1), end or date(year, 12, 31)
     if not check.errors:
         if end < start:
             check.fail("to", _l("The end of the period lies before its start."))

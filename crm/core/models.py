@@ -2,14 +2,27 @@
 
 import enum
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 
 def utcnow():
     """The current moment, timezone-aware, in UTC."""
     return datetime.now(UTC)
+
+
+def local_zone():
+    """The agency's time zone (Europe/Berlin), as zoneinfo knows it (pytz's would need care)."""
+    return ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+
+
+def local_today():
+    """Today in the agency's time zone: from midnight in Berlin, while UTC is still at
+    yesterday."""
+    return utcnow().astimezone(local_zone()).date()
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -5,7 +5,7 @@ Who may see or change a lead at all is decided by `crm.auth.permissions` (caller
 the rules here are about the lead's life: which move needs a manager, what a stage requires.
 """
 
-from datetime import date, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from crm.audit.services import diff, record
 from crm.auth.models import User
 from crm.auth.permissions import Permission, has_permission
 from crm.contacts.models import Contact
-from crm.core.models import utcnow
+from crm.core.models import local_today, utcnow
 from crm.core.services import (
     NotFoundError,
     ServiceError,
@@ -218,9 +218,7 @@ def change_status(lead, status, *, actor, reason=None, closed_on=None, lost_to=N
     status = check.choice("status", Status, required=True)
     reason = check.text("lost_reason", max_length=LONG_TEXT_MAX, multiline=True)
     closed_on = check.day("closed_on")
-    # A day ahead of UTC: it is tomorrow in Germany before it is in UTC.
-    latest = utcnow().date() + timedelta(days=1)
-    if closed_on is not None and not (MIN_DATE <= closed_on <= latest):
+    if closed_on is not None and not (MIN_DATE <= closed_on <= local_today()):
         check.fail("closed_on", _l("Give a date that is not in the future."))
     lost_to = check.text("lost_to", max_length=200)
     if status == Status.WON.value and lead.stage != Stage.WON.value:

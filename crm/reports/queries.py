@@ -18,9 +18,9 @@ from dateutil.relativedelta import relativedelta
 
 from crm.activities.models import Activity
 from crm.activities.queries import visible_activities
-from crm.activities.services import local_zone
 from crm.auth.models import User
 from crm.contacts.models import Contact
+from crm.core.models import local_zone
 from crm.core.sql import days_between, shifted_day
 from crm.events.models import Attendance, Event, event_partners
 from crm.events.queries import MET, is_new_contact

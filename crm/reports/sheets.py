@@ -9,8 +9,8 @@ from datetime import timedelta
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from crm.activities.services import local_zone
 from crm.core.countries import country_name
+from crm.core.models import local_zone
 from crm.core.tables import Column, Table
 from crm.events.models import EventKind
 from crm.leads.models import InvestmentType, Stage, Status

@@ -28,10 +28,10 @@ from crm.webhooks.models import DeliveryState, Webhook, WebhookDelivery
 log = logging.getLogger(__name__)
 
 USER_AGENT = "Lotse-Webhooks/1"
-# A claim not finished for this long belongs to a sender that has ended: due again.
+# A claim not finished for this long belongs to a sender that has ended: due again. (An
+# attempt waits at most WEBHOOK_TIMEOUT_SECONDS for the connection and for each part of the
+# answer's head; its body is not read.)
 STALE_CLAIM = timedelta(minutes=10)
-# Of an answer, this much is read (and thrown away), so the receiver is not cut off rudely.
-READ_LIMIT = 64 * 1024
 
 
 @dataclass
@@ -167,7 +167,8 @@ def post(url, body, request_headers):
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:
         with _opener.open(request, timeout=timeout) as response:
-            response.read(READ_LIMIT)
+            # The status is the answer; a body is not waited for (one sent slowly, a byte at
+            # a time, could hold the sender far beyond the timeout).
             return response.status, None
     except urllib.error.HTTPError as answer:
         answer.close()

@@ -90,8 +90,16 @@ def _note_change(_mapper, _connection, change):
 
 
 def _write_deliveries(session):
-    """Turn the transaction's changes into deliveries, before it (or its savepoint) commits.
-    Changes undone with a savepoint are gone from the session by now and send nothing."""
+    """Turn the transaction's changes into deliveries, before it commits.
+
+    SQLAlchemy calls this also when a savepoint is released, and before the commit's last
+    flush: a savepoint's changes wait for the transaction (a savepoint around it may still be
+    rolled back, taking delivery rows written now along), and what waits to be flushed is
+    flushed first, so that its changes are among them. Changes undone with a savepoint are
+    gone from the session by now and send nothing."""
+    if session.in_nested_transaction():
+        return
+    session.flush()
     changes = [c for c in session.info.pop(_CHANGES, []) if sa.inspect(c).persistent]
     if not changes:
         return

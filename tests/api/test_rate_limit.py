@@ -94,13 +94,18 @@ def test_a_limit_that_cannot_be_read_stops_the_start(app_factory):
         app_factory(RATELIMIT_ENABLED=True, API_RATE_LIMIT="oft")
 
 
-def test_every_operation_with_a_token_documents_the_429(spec):
+def test_every_operation_with_a_token_documents_the_429_and_the_allowance(spec):
+    components = spec.document["components"]["responses"]
     for path, operations in spec.document["paths"].items():
         for method, operation in operations.items():
             if method == "parameters":
                 continue
-            documented = "429" in operation["responses"]
-            assert documented == (operation.get("security") != []), (method, path)
+            with_token = operation.get("security") != []
+            assert ("429" in operation["responses"]) == with_token, (method, path)
+            for status, answer in operation["responses"].items():
+                answer = components.get(answer.get("$ref", "").rsplit("/")[-1], answer)
+                told = "RateLimit-Remaining" in answer.get("headers", {})
+                assert told == (with_token and status != "401"), (method, path, status)
 
 
 def test_another_storage_counts_the_same(app_factory, spec):

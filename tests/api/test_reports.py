@@ -73,6 +73,13 @@ def test_without_a_period_the_calendar_year_and_filters_narrow_it(manager):
     report = manager.get("/api/v1/reports/results").json
     assert report["period"] == {"from": f"{this_year}-01-01", "to": f"{this_year}-12-31"}
     assert report["total"]["current"]["capex_eur"] == 3_000
+    # One end given: the period runs to the end, or from the start, of its year.
+    assert manager.get(f"/api/v1/reports/results?from={this_year}-01-03").json["period"] == {
+        "from": f"{this_year}-01-03", "to": f"{this_year}-12-31"}
+    assert manager.get(f"/api/v1/reports/results?to={this_year}-01-02").json["period"] == {
+        "from": f"{this_year}-01-01", "to": f"{this_year}-01-02"}
+    assert manager.get("/api/v1/reports/results?from=2030-02-01").json["period"] == {
+        "from": "2030-02-01", "to": "2030-12-31"}
     for query, capex in ((f"source_event={trip.id}", 1_000),
                          (f"referral_partner={partner.id}", 2_000),
                          ("sector=sensors", 2_000), ("sector=optics_photonics", 0),
@@ -81,7 +88,7 @@ def test_without_a_period_the_calendar_year_and_filters_narrow_it(manager):
         assert body["total"]["current"]["capex_eur"] == capex, query
 
 
-def test_members_get_their_own_figures_and_confidential_wins_stay_hidden(app, spec, manager):
+def test_members_get_the_figures_of_their_own_leads_and_managers_everyones(app, spec, manager):
     member = make_api(app, spec, role="member")
     other = make_api(app, spec, role="member")
     won(at(2026, 2, 1), owner=member.user, capex_eur=5_000)

@@ -45,21 +45,41 @@ def test_ties_go_by_id_and_every_lead_comes_exactly_once(api):
         lead.id for lead in sorted(leads, key=lambda lead: (lead.capex_eur, lead.id))]
 
 
-def test_every_resource_sorts_by_each_of_its_keys(api, spec):
-    organisation = make_organisation(name="Örtlich GmbH", city="Jena")
-    contact = make_contact(last_name="Kim", organisation=organisation)
-    make_lead(organisation=organisation)
-    make_event(name="Business Breakfast Seoul")
-    make_activity(actor=api.user, subject=contact, body="Anruf", due_on=date(2026, 12, 10))
+def test_every_resource_sorts_by_each_of_its_keys_both_ways(api, spec):
+    """For each key the descending list is the ascending one backwards (ties go by id the
+    same way; a `sort` left unapplied would give the list by id both times), and some key of
+    each resource gives another order than by id."""
+    for n, (name, city, capex) in enumerate((("Zeiss Örtlich GmbH", "Jena", 3_000),
+                                             ("Alpha Optik AG", "Suhl", 9_000),
+                                             ("Mahle Werk KG", "Erfurt", 1_000))):
+        organisation = make_organisation(name=name, city=city, country=("KR", "DE", "US")[n],
+                                         kind=("investor", "partner", "other")[n])
+        contact = make_contact(last_name=name.split()[0], email=f"{city.lower()}@example.org",
+                               position=city, organisation=organisation)
+        make_lead(organisation=organisation, title=name, capex_eur=capex, new_jobs=capex // 10,
+                  expected_decision_on=date(2027, 1 + n * 5 % 12, 1))
+        make_event(name=f"{city} Meeting", starts_on=date(2026, 3 + n * 4 % 12, 1),
+                   kind=("trip", "business_breakfast", "webinar")[n],
+                   country=("KR", "DE", "US")[n])
+        make_activity(actor=api.user, subject=contact, body=f"Anruf {n}",
+                      due_on=date(2026, 12, 10 - n * 3))
     for path, item in spec.document["paths"].items():
         sort = next((p for p in item.get("get", {}).get("parameters", [])
                      if p.get("name") == "sort"), None)
         if sort is None:
             continue
-        for key in sort["schema"]["enum"]:
-            response = api.get(f"/api/v1{path}?sort={key}&limit=1")
-            assert response.status_code == 200, (path, key)
-            assert len(response.json["items"]) == 1, (path, key)
+        by_id = [i["id"] for i in api.get(f"/api/v1{path}?limit=200").json["items"]]
+        assert len(by_id) >= 3, path
+        orders = set()
+        for key in (k for k in sort["schema"]["enum"] if not k.startswith("-")):
+            ascending = [i["id"] for i in api.get(f"/api/v1{path}?sort={key}&limit=200"
+                                                  ).json["items"]]
+            descending = [i["id"] for i in api.get(f"/api/v1{path}?sort=-{key}&limit=200"
+                                                   ).json["items"]]
+            assert sorted(ascending) == sorted(by_id), (path, key)
+            assert descending == ascending[::-1], (path, key)
+            orders.add(tuple(ascending))
+        assert orders - {tuple(by_id)}, path
 
 
 @pytest.mark.parametrize(("query", "field"), [

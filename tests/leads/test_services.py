@@ -298,18 +298,28 @@ def test_a_won_lead_counts_in_full_in_the_weighted_pipeline(people):
 
 
 def test_a_lead_is_closed_on_a_day_not_in_the_future_of_germany(app):
-    """Germany's today may be UTC's tomorrow (00:30 in Berlin is 23:30 UTC): that day is taken,
+    """Today in Berlin is taken (also while UTC is still at yesterday, 00:00-01:00 in Berlin);
     the day after is refused by name."""
     from datetime import timedelta
 
-    from crm.core.models import utcnow
+    from crm.core.models import local_today
 
     lead = make_lead()
-    tomorrow_in_utc = utcnow().date() + timedelta(days=1)
     with pytest.raises(ValidationError) as refused:
         services.change_status(lead, "abandoned", actor=None, reason="Kein Vorhaben",
-                               closed_on=(tomorrow_in_utc + timedelta(days=1)).isoformat())
+                               closed_on=(local_today() + timedelta(days=1)).isoformat())
     assert "closed_on" in refused.value.fields
     services.change_status(lead, "abandoned", actor=None, reason="Kein Vorhaben",
-                           closed_on=tomorrow_in_utc.isoformat())
-    assert lead.closed_on == tomorrow_in_utc
+                           closed_on=local_today().isoformat())
+    assert lead.closed_on == local_today()
+
+
+def test_todays_date_is_berlins_while_utc_is_still_at_yesterday(app, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from crm.core import models
+
+    monkeypatch.setattr(models, "utcnow", lambda: datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
+    assert models.local_today() == date(2026, 12, 7)  # 00:30 in Berlin
+    monkeypatch.setattr(models, "utcnow", lambda: datetime(2026, 7, 6, 21, 59, tzinfo=UTC))
+    assert models.local_today() == date(2026, 7, 6)  # 23:59 in Berlin, summer time

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import template_rendered
 from openpyxl import load_workbook
 
-from crm.activities.services import local_zone
+from crm.core.models import local_zone
 from crm.events import services as event_services
 from crm.extensions import db
 from crm.leads import services as lead_services

@@ -13,6 +13,7 @@ from crm.api.leads import lead_json
 from crm.core.models import utcnow
 from crm.extensions import db
 from crm.leads import services as lead_services
+from crm.leads.models import StageChange
 from crm.webhooks import delivery
 from crm.webhooks.models import WebhookDelivery
 from tests.factories import PROSPECT_FIELDS, make_lead, make_token, make_user
@@ -178,6 +179,38 @@ def test_a_change_rolled_back_sends_nothing(app, receiver, make_webhook, settle)
     # The next transaction does not carry the undone changes along.
     make_user()
     assert len(settle()) == 1 and receiver.messages() == []
+
+
+def test_a_change_outside_a_savepoint_that_is_undone_is_still_sent(app, receiver, make_webhook,
+                                                                   settle):
+    """Releasing a savepoint writes no delivery yet: were it written inside a savepoint that is
+    rolled back afterwards, the committed change would lose its message."""
+    make_webhook(receiver.url, events=["lead.status_changed"])
+    lead, other = make_lead(), make_lead()
+    lead_services.change_status(lead, "delayed", actor=None)
+    outer = db.session.begin_nested()
+    inner = db.session.begin_nested()
+    lead_services.change_status(other, "delayed", actor=None)
+    inner.commit()
+    outer.rollback()  # takes the other lead's change along, not the first one's
+    db.session.commit()
+    [sent] = settle()
+    message = only_message(receiver)
+    assert sent.lead_id == lead.id and message.json["data"]["lead"]["id"] == lead.id
+
+
+def test_a_change_not_yet_flushed_at_the_commit_is_sent(app, receiver, make_webhook, settle):
+    """The commit flushes after asking for its deliveries: a change still waiting to be
+    flushed is flushed first, so that its message is written with it."""
+    make_webhook(receiver.url, events=["lead.status_changed"])
+    lead = make_lead()
+    lead.status = "delayed"
+    db.session.add(StageChange(lead=lead, from_stage="lead", to_stage="lead",
+                               from_status="ongoing", to_status="delayed"))
+    db.session.commit()  # no flush before
+    [sent] = settle()
+    assert sent.event == "lead.status_changed"
+    assert only_message(receiver).json["data"]["lead"]["status"] == "delayed"
 
 
 def test_a_move_refused_inside_a_change_sends_nothing_of_it(app, receiver, make_webhook, settle):
