@@ -425,8 +425,8 @@ def item(resource, record_id):
 
 @require(Permission.VIEW_RECORDS)
 def list_response(resource):
-    """One page of the records matching `q` and the filters, by id, in one query (plus one
-    per list the JSON shows, whatever the page size)."""
+    """One page of the records matching `q` and the filters, by id or in the `sort` order, in
+    one query (plus one per list the JSON shows, whatever the page size)."""
     check = Checker(arguments({"q", "limit", "cursor", "sort", *resource.filters}))
     q = check.text("q", max_length=MAX_TEXT_ARG)
     filters = read_filters(check, resource)
