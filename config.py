@@ -90,6 +90,9 @@ def load_config(instance_path, environ=None):
         # Webhooks: how long a receiver has to answer, and the pauses before each further
         # attempt of a delivery that failed (then it is given up): 1 min, 5 min, 30 min, 2 h, 12 h.
         "WEBHOOK_TIMEOUT_SECONDS": env_int(env, "WEBHOOK_TIMEOUT_SECONDS", 5),
+        # Webhooks to the local network (loopback, private, link-local addresses) only when
+        # allowed: otherwise an address could make Lotse reach inside the agency's network.
+        "WEBHOOK_ALLOW_LOCAL_NETWORK": env_bool(env, "WEBHOOK_ALLOW_LOCAL_NETWORK", False),
         "WEBHOOK_RETRY_SECONDS": env_ints(env, "WEBHOOK_RETRY_SECONDS",
                                           [60, 300, 1800, 7200, 43200]),
         # The address the app is reached at, for links in emails and calendar entries.

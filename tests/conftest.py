@@ -46,6 +46,7 @@ def base_config(database_url, **overrides):
         "RATELIMIT_ENABLED": False,
         "REPORTS_CACHE_SECONDS": 0,
         "SERVER_NAME": None,
+        "WEBHOOK_ALLOW_LOCAL_NETWORK": True,  # the tests' receivers listen on 127.0.0.1
         **overrides,
     }
 

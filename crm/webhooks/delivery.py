@@ -9,7 +9,9 @@ outcome is written only if the claim is still its own.
 import hashlib
 import hmac
 import http.client
+import ipaddress
 import logging
+import socket
 import threading
 import time
 import urllib.error
@@ -161,8 +163,12 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def post(url, body, request_headers):
     """POST `body` to `url`: `(HTTP status, None)`, or `(None, why)` when there was no answer."""
-    if urlsplit(url).scheme.lower() not in ("http", "https"):
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
         return None, "only http and https addresses are called"
+    if not current_app.config["WEBHOOK_ALLOW_LOCAL_NETWORK"] and _reaches_local_network(parts):
+        return None, ("the address is in the local network, where webhooks are not sent "
+                      "(WEBHOOK_ALLOW_LOCAL_NETWORK)")
     request = urllib.request.Request(url, data=body, headers=request_headers, method="POST")
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
     try:
@@ -177,6 +183,40 @@ def post(url, body, request_headers):
         return None, _reason(problem.reason)
     except (OSError, http.client.HTTPException, ValueError) as problem:
         return None, _reason(problem)
+
+
+def is_local(host):
+    """Whether `host` (a name or an address) is in the local network: loopback, a private,
+    link-local, shared or reserved address, or a name for one (`localhost`). A name is not
+    looked up here; the sender checks what it resolves to before it connects."""
+    if host.rstrip(".").lower() in ("localhost", "localhost.localdomain") or \
+            host.rstrip(".").lower().endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return local_address(address)
+
+
+def local_address(address):
+    """Whether an `ipaddress` address is not a public one of the internet."""
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return not address.is_global or address.is_multicast
+
+
+def _reaches_local_network(parts):
+    """Whether the address's host is, or its name resolves to, a local one. (A name that
+    resolves differently a moment later, when urllib connects, is not caught here.)"""
+    host = parts.hostname or ""
+    if is_local(host):
+        return True
+    try:
+        found = socket.getaddrinfo(host, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return False  # urllib meets the same and names it
+    return any(local_address(ipaddress.ip_address(info[4][0].split("%")[0])) for info in found)
 
 
 def _reason(problem):

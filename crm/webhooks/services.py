@@ -4,6 +4,7 @@ check); every change is in the audit log, the secret's value never."""
 import secrets
 from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from crm.audit.services import diff, record
@@ -12,10 +13,13 @@ from crm.core.services import NotFoundError, ValidationError, check_version
 from crm.core.validation import Checker
 from crm.extensions import db
 from crm.webhooks import outbox
+from crm.webhooks.delivery import is_local
 from crm.webhooks.models import DeliveryState, Webhook, WebhookDelivery, WebhookEvent
 
 FIELDS = ("url", "description", "events", "is_active")
 URL_MAX = 2000
+LOCAL_REFUSED = _l("This address is in the local network, where Lotse sends no webhooks "
+                   "unless the setting WEBHOOK_ALLOW_LOCAL_NETWORK allows it.")
 DESCRIPTION_MAX = 300
 
 
@@ -141,4 +145,8 @@ def _url(check):
         check.fail("url", _l("Leave out the user name and password: the signature shows "
                              "the receiver that the message comes from Lotse."))
         return None
+    if is_local(hostname) and not current_app.config["WEBHOOK_ALLOW_LOCAL_NETWORK"]:
+        check.fail("url", LOCAL_REFUSED)
+        return None
     return value
+
