@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from crm.audit.models import AuditEntry
 from crm.core.models import utcnow
+from crm.core.sql import insert_many
 from crm.extensions import db
 
 # Field names whose values never reach the log, however a service names them.
@@ -43,18 +44,21 @@ def record_many(action, *, actor, record_type, items):
     """Audit entries for `action` on many rows of the table `record_type` at once, as
     `record()` writes them, with one statement (an import's new people): `items` are
     `(record_id, label, changes)`."""
-    now = utcnow()
-    rows = [_values(action, actor, record_type, record_id, label, changes, now)
-            for record_id, label, changes in items]
-    if rows:
-        db.session.execute(sa.insert(AuditEntry.__table__), rows)
+    common = _values(action, actor, record_type, None, None, None, utcnow())
+    insert_many(AuditEntry.__table__, [
+        {**common, "record_id": record_id, "record_label": _label(label),
+         "changes": _clean_changes(changes)} for record_id, label, changes in items])
 
 
 def _values(action, actor, record_type, record_id, label, changes, now):
     return {"created_at": now, "actor_id": getattr(actor, "id", None), "action": action,
             "record_type": record_type, "record_id": record_id,
-            "record_label": label[:300] if label else label,
+            "record_label": _label(label),
             "changes": _clean_changes(changes), "via": db.session.info.get(_VIA)}
+
+
+def _label(label):
+    return label[:300] if label else label
 
 
 def diff(before, after):

@@ -29,7 +29,7 @@ from crm.core.services import (
     soft_delete,
     touch,
 )
-from crm.core.sql import reserve_ids
+from crm.core.sql import insert_many, reserve_ids
 from crm.core.validation import Checker
 from crm.extensions import db
 from crm.organisations import services as organisation_services
@@ -124,10 +124,9 @@ def insert_contacts(cleaned, *, actor):
         if clean["academic_title"]:
             name = f"{clean['academic_title']} {name}"
         entries.append((contact_id, name, diff({}, after)))
-    db.session.execute(sa.insert(Contact.__table__), contacts)
-    for table, rows in ((ContactTag.__table__, tags), (Affiliation.__table__, affiliations)):
-        if rows:
-            db.session.execute(sa.insert(table), rows)
+    insert_many(Contact.__table__, contacts)
+    insert_many(ContactTag.__table__, tags)
+    insert_many(Affiliation.__table__, affiliations)
     record_many("contact.create", actor=actor, record_type=Contact.__tablename__, items=entries)
     return [(contact_id, name) for contact_id, name, _ in entries]
 

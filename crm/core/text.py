@@ -1,5 +1,6 @@
 """Text the German way: keys that sort names as a German reader expects."""
 
+import re
 import unicodedata
 
 
@@ -16,6 +17,8 @@ def sort_key(text):
     return unicodedata.normalize("NFC", stripped)  # recomposes Hangul syllables
 
 
+# What is not a letter or digit (as `str.isalnum` says): word characters less the underscore.
+_NOT_ALNUM = re.compile(r"[\W_]")
 _UMLAUT_SPELLINGS = (("ae", "a"), ("oe", "o"), ("ue", "u"))
 
 
@@ -35,7 +38,7 @@ def search_key(*parts):
 def name_key(*parts):
     """A person's name for catching duplicates: folded like `search_key`, without punctuation,
     its words sorted, so that `Jürgen Müller`, `Müller, Juergen` and `MUELLER Jürgen` agree."""
-    words = "".join(c if c.isalnum() else " " for c in search_key(*parts)).split()
+    words = _NOT_ALNUM.sub(" ", search_key(*parts)).split()
     return " ".join(sorted(words))[:300]
 
 
@@ -54,7 +57,7 @@ def organisation_match_key(name):
     `Jenoptik AG`, `JENOPTIK` and `Jenoptik GmbH & Co. KG` give the same key; so do
     `Müller Optik GmbH` and `Mueller Optik`.
     """
-    words = "".join(c if c.isalnum() else " " for c in search_key(name)).split()
+    words = _NOT_ALNUM.sub(" ", search_key(name)).split()
     if len(words) > 1 and words[0] == "the":  # "The Boeing Company" is "Boeing"
         words = words[1:]
     while words and words[-1] in _LEGAL_FORMS:

@@ -20,6 +20,7 @@ from crm.core.services import (
     soft_delete,
     touch,
 )
+from crm.core.sql import insert_many
 from crm.core.validation import LONG_TEXT_MAX, Checker
 from crm.events.models import COST_MAX_EUR, Attendance, AttendanceStatus, Event, EventKind
 from crm.extensions import db
@@ -124,7 +125,7 @@ def add_new_attendees(event, people, status, *, actor):
     if not people:
         return
     now = utcnow()
-    db.session.execute(sa.insert(Attendance.__table__), [
+    insert_many(Attendance.__table__, [
         {"event_id": event.id, "contact_id": contact_id, "status": status, "created_at": now,
          "updated_at": now, "created_by_id": getattr(actor, "id", None)}
         for contact_id, _ in people])

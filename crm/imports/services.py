@@ -17,6 +17,7 @@ from crm.contacts import services as contact_services
 from crm.contacts.models import Affiliation, Contact
 from crm.core.models import utcnow
 from crm.core.services import ValidationError
+from crm.core.sql import insert_many
 from crm.core.text import organisation_match_key, search_key
 from crm.events import services as event_services
 from crm.events.models import Attendance
@@ -200,7 +201,7 @@ def _create_in_batches(rows, outcomes, done, *, actor, event, status, source):
         if event is not None:
             event_services.add_new_attendees(event, people, status, actor=actor)
         if batch:
-            db.session.execute(sa.insert(ImportedRow.__table__), [
+            insert_many(ImportedRow.__table__, [
                 {"import_id": done.id, "contact_id": contact_id, "created": True,
                  "version_after": 1, "organisation_created_id": created_id}
                 for (_, _, created_id), (contact_id, _) in zip(batch, people, strict=True)])
