@@ -25,6 +25,7 @@ from crm.auth.permissions import (
     require,
 )
 from crm.contacts.models import Contact
+from crm.core import exports
 from crm.core.errors import render_error
 from crm.core.forms import is_safe_redirect, run_service
 from crm.core.lists import choice_arg, int_arg
@@ -125,15 +126,15 @@ def follow_ups():
 def follow_ups_export(form):
     """The open follow-ups as filtered, all of them, as CSV or XLSX."""
     everyone, filters = _follow_up_args()
-    rows = db.session.scalars(queries.open_follow_ups(current_user, **filters)).all()
+    query = queries.open_follow_ups(current_user, **filters)
     columns = [Column("due_on", _("Due"), "date"), Column("about", _("About")),
                Column("body", _("Text")), Column("author", _("Recorded by"))]
     if everyone:
         columns.insert(1, Column("assignee", _("Person")))
-    table = Table("follow_ups", _("Follow-ups"), columns, [{
+    table = Table("follow_ups", _("Follow-ups"), columns, exports.rows_of(query, lambda a: {
         "due_on": a.due_on, "assignee": a.assignee.name if a.assignee else None,
         "about": _about(a), "body": a.body, "author": a.author.name if a.author else None,
-    } for a in rows])
+    }))
     return audited_list_download(table, form)
 
 

@@ -9,17 +9,24 @@ from crm.extensions import db
 
 
 def audited_list_download(table, form):
-    """A list page's rows (`table`) as a CSV or XLSX download (`form`), in the audit log."""
-    return audited(table.title, form, exports.list_response(table, form))
+    """A list page's rows (`table`) as a CSV or XLSX download (`form`), in the audit log.
+    The download is noted first, so that rows read lazily from the database (see
+    `exports.rows_of`) are read after that commit, and none of them is expired by it."""
+    _note(table.title, form)
+    return exports.list_response(table, form)
 
 
 def audited(what, form, response):
     """`response`, a download of `what` in `form` made from a list, after noting it in the
     audit log with the filters of the request."""
+    _note(what, form)
+    return response
+
+
+def _note(what, form):
     note_export(what, actor=current_user, form=form,
                 filters=request.query_string.decode()[:1000] or None)
     db.session.commit()
-    return response
 
 
 def audited_record_download(target, form, response):

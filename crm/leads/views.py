@@ -13,6 +13,7 @@ from crm.audit.downloads import audited_list_download
 from crm.auth.models import User
 from crm.auth.permissions import Permission, can_edit_lead, can_view_lead, record_or_404, require
 from crm.contacts.models import Contact
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.errors import error_response
 from crm.core.forms import apply_errors, is_safe_redirect, run_service
@@ -167,20 +168,20 @@ def export(form):
     user may see, as on the page."""
     sort, descending = sort_arg(queries.SORTS, "-updated_at")
     conditions = queries.filtered(current_user, **_filters())
-    leads = db.session.scalars(queries.lead_list(conditions, sort=sort,
-                                                 descending=descending)).all()
+    query = queries.lead_list(conditions, sort=sort, descending=descending)
     table = Table("leads", _("Leads"), [
         Column("title", _("Lead")), Column("investor", _("Investor")),
         Column("stage", _("Stage")), Column("status", _("Status")),
         Column("capex_eur", _("CAPEX"), "eur"), Column("new_jobs", _("New jobs"), "count"),
         Column("expected_decision_on", _("Expected decision"), "date"),
         Column("owner", _("Project manager")), Column("confidential", _("confidential")),
-    ], [{"title": lead.title, "investor": lead.organisation.name,
-         "stage": lead.stage_enum.label, "status": lead.status_enum.label,
-         "capex_eur": lead.capex_eur, "new_jobs": lead.new_jobs,
-         "expected_decision_on": lead.expected_decision_on,
-         "owner": lead.owner.name if lead.owner else None,
-         "confidential": _("yes") if lead.is_confidential else None} for lead in leads])
+    ], exports.rows_of(query, lambda lead: {
+        "title": lead.title, "investor": lead.organisation.name,
+        "stage": lead.stage_enum.label, "status": lead.status_enum.label,
+        "capex_eur": lead.capex_eur, "new_jobs": lead.new_jobs,
+        "expected_decision_on": lead.expected_decision_on,
+        "owner": lead.owner.name if lead.owner else None,
+        "confidential": _("yes") if lead.is_confidential else None}))
     return audited_list_download(table, form)
 
 

@@ -12,6 +12,7 @@ from crm.activities.views import timeline_context
 from crm.audit.downloads import audited_list_download
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries as contact_queries
+from crm.core import exports
 from crm.core.countries import COUNTRY_CODES, country_choices
 from crm.core.forms import run_service
 from crm.core.lists import choice_arg, int_arg, page_args, paginate, sort_arg, text_arg
@@ -58,13 +59,14 @@ def index():
 def export(form):
     """The list as it is filtered and sorted, all pages, as CSV or XLSX."""
     filters, sort, descending, deleted = _list_args()
-    organisations = db.session.scalars(queries.organisation_list(
-        **filters, sort=sort, descending=descending, deleted=deleted)).all()
+    query = queries.organisation_list(**filters, sort=sort, descending=descending,
+                                      deleted=deleted)
     table = Table("organisations", _("Deleted organisations") if deleted else _("Organisations"), [
         Column("name", _("Name")), Column("kind", _("Kind")), Column("city", _("City")),
         Column("country", _("Country")), Column("sectors", _("Sectors")),
-    ], [{"name": o.name, "kind": o.kind_enum.label, "city": o.city, "country": o.country_name,
-         "sectors": ", ".join(o.sector_labels)} for o in organisations])
+    ], exports.rows_of(query, lambda o: {
+        "name": o.name, "kind": o.kind_enum.label, "city": o.city, "country": o.country_name,
+        "sectors": ", ".join(o.sector_labels)}))
     return audited_list_download(table, form)
 
 

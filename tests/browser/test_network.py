@@ -43,7 +43,9 @@ def test_team_member_captures_a_person_met_at_the_breakfast(page, live_app, sign
     # Find the person without typing the umlaut.
     page.get_by_role("searchbox", name="Suche").fill("mueller")
     page.keyboard.press("Enter")
-    page.get_by_role("link", name="Jürgen Müller").click()
+    # The event's page links the person too: wait for the results before clicking.
+    expect(page).to_have_url(re.compile(r"/search\?q=mueller$"))
+    page.locator("#search-results").get_by_role("link", name="Jürgen Müller").click()
     expect(page.get_by_role("heading", name="Jürgen Müller")).to_be_visible()
 
     page.get_by_role("link", name="Müller Präzisionsoptik GmbH").first.click()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from crm.audit.models import AuditEntry
+from crm.core import exports
 from crm.extensions import db
 from tests.factories import (
     make_activity,
@@ -154,3 +155,28 @@ def test_arguments_meant_to_rebuild_the_links_change_nothing(login, name):
     html = response.get_data(as_text=True)
     assert (f'href="{path}/export.csv?form=x&amp;endpoint=x&amp;_method=POST&amp;_external=1'
             f'&amp;q=a"') in html
+
+
+def test_a_long_list_is_read_in_parts_and_downloads_whole_in_its_order(login, count_queries,
+                                                                      monkeypatch):
+    """A list of any length is read `EXPORT_CHUNK` records at a time (so 200,000 people never
+    sit in memory at once) and written as it is read; the download still holds every row,
+    in the list's order, each with its organisation."""
+    monkeypatch.setattr(exports, "EXPORT_CHUNK", 7)
+    monkeypatch.setattr(exports, "WIDTH_SAMPLE", 5)
+    _, client = login("manager")
+    firm = make_organisation(name="Jenoptik AG")
+    names = [f"Person {n:02d}" for n in range(20)]
+    for name in reversed(names):
+        make_contact(first_name="Ära", last_name=name, organisation=firm)
+    with count_queries() as statements:
+        rows = rows_of(client.get("/contacts/export.csv?sort=name"))
+    assert [row[0] for row in rows[1:]] == [f"Ära {name}" for name in names]
+    assert {row[3] for row in rows[1:]} == {"Jenoptik AG"}
+    # The people in one query, read in three parts, each with its own query of affiliations.
+    assert len([s for s in statements if "FROM affiliations" in s]) == 3
+    sheet = load_workbook(io.BytesIO(client.get("/contacts/export.xlsx?sort=name").data)).active
+    assert [row[:4] for row in sheet.iter_rows(min_row=2, values_only=True)] == [
+        (f"Ära {name}", None, None, "Jenoptik AG") for name in names]
+    assert sheet.auto_filter.ref == "A1:G21"
+    assert sheet.column_dimensions["A"].width >= len("Ära Person 00")
