@@ -152,8 +152,7 @@ class Contact(TimestampMixin, AuthoredMixin, SoftDeleteMixin, VersionedMixin, db
     @property
     def display_name(self):
         """The name with the academic title: Dr. Jürgen Weiß."""
-        name = self.plain_name
-        return f"{self.academic_title} {name}" if self.academic_title else name
+        return titled(self.academic_title, self.plain_name)
 
     @property
     def visible_affiliations(self):
@@ -199,6 +198,11 @@ def plain_name(first_name, last_name):
     if first and _is_east_asian(first + last):
         return last + first
     return f"{first} {last}".strip()
+
+
+def titled(academic_title, name):
+    """A name with its academic title before it: Dr. Jürgen Weiß."""
+    return f"{academic_title} {name}" if academic_title else name
 
 
 def name_keys(first_name, last_name, latin_name, email, tags):

@@ -6,6 +6,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from crm.contacts.models import Affiliation, Contact, ContactTag
 from crm.core.fulltext import matching_words
 from crm.core.lists import ordered
+from crm.organisations.models import Organisation
 
 SORTS = {
     "name": [Contact.name_sort],
@@ -17,16 +18,20 @@ SORTS = {
 
 def contact_list(*, q=None, organisation_id=None, tag=None, owner_id=None, language=None,
                  event_id=None, met=False, new=False, met_by=None, sort="name",
-                 descending=False, deleted=False):
+                 descending=False, deleted=False, columns=None):
     """The contacts matching the filters, with owner and organisations, in one select (+1 for
-    the affiliations of the page's rows). With `met` (and `new`, `met_by`), an event's contacts
+    the affiliations of the page's rows); given `columns`, those instead (no objects, for
+    the list's download). With `met` (and `new`, `met_by`), an event's contacts
     are those met there or at its events, as the reports count them."""
     from crm.events.models import Attendance  # events come after contacts
     from crm.events.queries import met_at
 
-    query = sa.select(Contact).options(
-        joinedload(Contact.owner),
-        selectinload(Contact.affiliations).joinedload(Affiliation.organisation))
+    if columns:
+        query = sa.select(*columns).select_from(Contact)
+    else:
+        query = sa.select(Contact).options(
+            joinedload(Contact.owner),
+            selectinload(Contact.affiliations).joinedload(Affiliation.organisation))
     query = query.where(Contact.deleted_at.isnot(None) if deleted else Contact.deleted_at.is_(None))
     if q:
         query = query.where(*matching_words(Contact.search_text, q))
@@ -46,6 +51,16 @@ def contact_list(*, q=None, organisation_id=None, tag=None, owner_id=None, langu
         query = query.where(Contact.id.in_(
             sa.select(Attendance.contact_id).where(Attendance.event_id == event_id)))
     return query.order_by(*ordered(SORTS[sort], descending), Contact.id)
+
+
+def current_organisations(contact_ids):
+    """(contact id, name) of the organisations (not deleted) the contacts work at now, in the
+    order of their pages."""
+    return (sa.select(Affiliation.contact_id, Organisation.name)
+            .join(Organisation, Organisation.id == Affiliation.organisation_id)
+            .where(Affiliation.contact_id.in_(contact_ids), Affiliation.is_current.is_(True),
+                   Organisation.deleted_at.is_(None))
+            .order_by(Affiliation.contact_id, Affiliation.id))
 
 
 def typeahead(q, limit=10):

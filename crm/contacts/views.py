@@ -14,7 +14,6 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import joinedload, load_only, selectinload
 
 from crm.activities.views import timeline_context
 from crm.audit.downloads import audited, audited_list_download, audited_record_download
@@ -22,7 +21,7 @@ from crm.auth.models import User
 from crm.auth.permissions import Permission, can_view_deleted, record_or_404, require
 from crm.contacts import queries, services
 from crm.contacts.forms import AffiliationForm, ContactCreateForm, ContactEditForm, ContactForm
-from crm.contacts.models import CONTACT_LANGUAGES, Affiliation, Contact
+from crm.contacts.models import CONTACT_LANGUAGES, Contact, plain_name, titled
 from crm.contacts.vcard import vcard, vcards
 from crm.core import exports
 from crm.core.forms import run_service
@@ -36,8 +35,8 @@ from crm.organisations.models import Organisation
 
 bp = Blueprint("contacts", __name__)
 # The fields of a person the list's download shows (with owner and organisations).
-EXPORTED_FIELDS = ("academic_title", "first_name", "last_name", "latin_name", "position",
-                   "email", "do_not_contact", "erased_at")
+EXPORTED_FIELDS = (Contact.academic_title, Contact.first_name, Contact.last_name,
+                   Contact.latin_name, Contact.position, Contact.email, Contact.do_not_contact)
 
 
 def _list_args():
@@ -91,24 +90,34 @@ def export(form):
     if form == "vcf":
         contacts = db.session.scalars(query).all()
         return audited(title, form, exports.vcard_response(vcards(contacts), title))
-    # Only what the table shows: a third of the time for a list of 200,000.
-    query = query.options(
-        load_only(*(getattr(Contact, name) for name in EXPORTED_FIELDS)),
-        joinedload(Contact.owner).load_only(User.name),
-        selectinload(Contact.affiliations).load_only(Affiliation.is_current)
-        .joinedload(Affiliation.organisation).load_only(Organisation.name,
-                                                        Organisation.deleted_at))
     table = Table("contacts", title, [
         Column("name", _("Name")), Column("latin_name", _("Name in Latin letters")),
         Column("position", _("Position")), Column("organisations", _("Organisation")),
         Column("email", _("Email address")), Column("owner", _("Owner")),
         Column("do_not_contact", _("Do not contact")),
-    ], exports.rows_of(query, lambda c: {
-        "name": c.display_name, "latin_name": c.latin_name, "position": c.position,
-        "organisations": ", ".join(a.organisation.name for a in c.current_affiliations),
-        "email": c.email, "owner": c.owner.name if c.owner else None,
-        "do_not_contact": _("yes") if c.do_not_contact else None}))
+    ], _export_rows(filters, sort, descending, deleted))
     return audited_list_download(table, form)
+
+
+def _export_rows(filters, sort, descending, deleted):
+    """The download's rows, read as plain rows (no objects) `EXPORT_CHUNK` at a time, each
+    part with one query of the people's organisations: all 200,000 people in seconds."""
+    query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted,
+                                 columns=[Contact.id, *EXPORTED_FIELDS, User.name])
+    query = query.outerjoin(User, User.id == Contact.owner_id).where(Contact.erased_at.is_(None))
+    result = db.session.execute(query.execution_options(yield_per=exports.EXPORT_CHUNK))
+    for part in result.partitions():
+        organisations = {}
+        for contact_id, name in db.session.execute(
+                queries.current_organisations([row[0] for row in part])):
+            organisations.setdefault(contact_id, []).append(name)
+        for contact_id, title, first, last, latin, position, email, do_not_contact, owner \
+                in part:
+            yield {"name": titled(title, plain_name(first, last)), "latin_name": latin,
+                   "position": position,
+                   "organisations": ", ".join(organisations.get(contact_id, ())),
+                   "email": email, "owner": owner,
+                   "do_not_contact": _("yes") if do_not_contact else None}
 
 
 @bp.route("/contacts/<id:contact_id>/vcard")

@@ -11,6 +11,7 @@ from openpyxl import load_workbook
 from crm.audit.models import AuditEntry
 from crm.contacts import services as contact_services
 from crm.extensions import db
+from crm.organisations import services as organisation_services
 from crm.privacy import services as privacy_services
 from tests.factories import make_contact, make_organisation, make_user
 
@@ -162,3 +163,21 @@ def test_a_vcard_of_a_deleted_person_is_for_admins_only(login):
     assert admin_client.get(f"/contacts/{person.id}/vcard").status_code == 200
     _, member = login("member")
     assert member.get(f"/contacts/{person.id}/vcard").status_code == 404
+
+
+def test_a_person_is_exported_with_title_owner_and_current_organisations_only(login):
+    user, client = login("member")
+    jenoptik, zeiss, former, gone = (make_organisation(name=name) for name in (
+        "Jenoptik AG", "Carl Zeiss AG", "Altfirma GmbH", "Gelöscht GmbH"))
+    person = make_contact(first_name="Jürgen", last_name="Weiß", academic_title="Dr.",
+                          owner_id=user.id, organisation=jenoptik)
+    for organisation, is_current in ((former, False), (zeiss, True), (gone, True)):
+        contact_services.add_affiliation(person, organisation=organisation,
+                                         is_current=is_current, actor=user)
+    organisation_services.delete_organisation(gone, actor=make_user(role="admin"))
+    make_contact(first_name="민정", last_name="김", academic_title="Prof.")
+    db.session.commit()
+    rows = rows_of_csv(client.get("/contacts/export.csv"))
+    assert [row[0] for row in rows[1:]] == ["Dr. Jürgen Weiß", "Prof. 김민정"]
+    assert rows[1][3] == "Jenoptik AG, Carl Zeiss AG"  # not the former, not the deleted one
+    assert (rows[1][5], rows[2][3], rows[2][5]) == (user.name, "", "")
