@@ -131,7 +131,7 @@ def follow_ups_export(form):
                Column("body", _("Text")), Column("author", _("Recorded by"))]
     if everyone:
         columns.insert(1, Column("assignee", _("Person")))
-    table = Table("follow_ups", _("Follow-ups"), columns, exports.rows_of(query, lambda a: {
+    table = Table("follow_ups", _("Follow-ups"), columns, exports.read_in_parts(query, lambda a: {
         "due_on": a.due_on, "assignee": a.assignee.name if a.assignee else None,
         "about": _about(a), "body": a.body, "author": a.author.name if a.author else None,
     }))

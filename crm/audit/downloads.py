@@ -11,7 +11,8 @@ from crm.extensions import db
 def audited_list_download(table, form):
     """A list page's rows (`table`) as a CSV or XLSX download (`form`), in the audit log.
     The download is noted first, so that rows read lazily from the database (see
-    `exports.rows_of`) are read after that commit, and none of them is expired by it."""
+    `exports.read_in_parts`) are read after that commit, and none of them is expired by it;
+    a download that fails halfway is therefore in the log too (it was asked for)."""
     _note(table.title, form)
     return exports.list_response(table, form)
 

@@ -54,8 +54,8 @@ def contact_list(*, q=None, organisation_id=None, tag=None, owner_id=None, langu
 
 
 def current_organisations(contact_ids):
-    """(contact id, name) of the organisations (not deleted) the contacts work at now, in the
-    order of their pages."""
+    """(contact id, name) of the organisations (not deleted) the contacts work at now, by
+    contact id, then as `Contact.current_affiliations` orders them."""
     return (sa.select(Affiliation.contact_id, Organisation.name)
             .join(Organisation, Organisation.id == Affiliation.organisation_id)
             .where(Affiliation.contact_id.in_(contact_ids), Affiliation.is_current.is_(True),

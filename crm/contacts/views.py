@@ -1,5 +1,7 @@
 """Contacts: list, detail, create, edit, delete, restore, affiliations, typeahead."""
 
+import functools
+
 import sqlalchemy as sa
 from flask import (
     Blueprint,
@@ -34,6 +36,8 @@ from crm.leads import queries as lead_queries
 from crm.organisations.models import Organisation
 
 bp = Blueprint("contacts", __name__)
+# Erased people are left out of every download.
+NOT_ERASED = Contact.erased_at.is_(None)
 # The fields of a person the list's download shows (with owner and organisations).
 EXPORTED_FIELDS = (Contact.academic_title, Contact.first_name, Contact.last_name,
                    Contact.latin_name, Contact.position, Contact.email, Contact.do_not_contact)
@@ -84,27 +88,26 @@ def export(form):
     people are left out, people who must not be contacted are marked (not in vCards, which
     have no place for it)."""
     filters, sort, descending, deleted = _list_args()
-    query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted)
-    query = query.where(Contact.erased_at.is_(None))
+    listed = functools.partial(queries.contact_list, **filters, sort=sort,
+                               descending=descending, deleted=deleted)
     title = _("Deleted contacts") if deleted else _("Contacts")
     if form == "vcf":
-        contacts = db.session.scalars(query).all()
+        contacts = db.session.scalars(listed().where(NOT_ERASED)).all()
         return audited(title, form, exports.vcard_response(vcards(contacts), title))
     table = Table("contacts", title, [
         Column("name", _("Name")), Column("latin_name", _("Name in Latin letters")),
         Column("position", _("Position")), Column("organisations", _("Organisation")),
         Column("email", _("Email address")), Column("owner", _("Owner")),
         Column("do_not_contact", _("Do not contact")),
-    ], _export_rows(filters, sort, descending, deleted))
+    ], _export_rows(listed(columns=[Contact.id, *EXPORTED_FIELDS, User.name])))
     return audited_list_download(table, form)
 
 
-def _export_rows(filters, sort, descending, deleted):
-    """The download's rows, read as plain rows (no objects) `EXPORT_CHUNK` at a time, each
-    part with one query of the people's organisations: all 200,000 people in seconds."""
-    query = queries.contact_list(**filters, sort=sort, descending=descending, deleted=deleted,
-                                 columns=[Contact.id, *EXPORTED_FIELDS, User.name])
-    query = query.outerjoin(User, User.id == Contact.owner_id).where(Contact.erased_at.is_(None))
+def _export_rows(query):
+    """The download's rows from `query` (the list's, selecting the id, `EXPORTED_FIELDS` and
+    the owner's name), read as plain rows (no objects) `EXPORT_CHUNK` at a time, each part
+    with one query of its people's organisations: all 200,000 people in seconds."""
+    query = query.outerjoin(User, User.id == Contact.owner_id).where(NOT_ERASED)
     result = db.session.execute(query.execution_options(yield_per=exports.EXPORT_CHUNK))
     for part in result.partitions():
         organisations = {}

@@ -26,6 +26,11 @@ VCARD_MIMETYPE = "text/vcard; charset=utf-8"
 # A spreadsheet reads a cell starting with one of these as a formula (OWASP, CSV injection).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
+# How many records a download reads from the database at a time, and how many rows decide
+# the width of a workbook's columns.
+EXPORT_CHUNK = 1_000
+WIDTH_SAMPLE = 1_000
+
 XLSX_NUMBER_FORMATS = {
     "count": "#,##0",
     "eur": '#,##0 "€"',
@@ -179,9 +184,6 @@ def to_xlsx(tables, *, title, titles=True):
     return buffer.getvalue()
 
 
-WIDTH_SAMPLE = 1_000
-
-
 def _write_sheet(sheet, table, titles):
     rows = iter(table.rows)
     first = list(itertools.islice(rows, WIDTH_SAMPLE))
@@ -255,10 +257,7 @@ def xlsx_response(tables, stem, title, *, day=None):
                      filename(stem, day or _today(), "xlsx"))
 
 
-EXPORT_CHUNK = 1_000
-
-
-def rows_of(query, row):
+def read_in_parts(query, row):
     """The rows of a list's download, read lazily: `row(record)` for each record of `query`,
     `EXPORT_CHUNK` records at a time, so that a list of 200,000 people never sits in memory
     as objects. The query runs when the rows are first asked for."""

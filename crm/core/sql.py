@@ -79,7 +79,7 @@ def insert_many(table, rows):
     many rows in each INSERT ... VALUES, PostgreSQL reads them with COPY. SQLAlchemy's own
     executemany sends a statement per row, and SQLite runs the full-text trigger's bookkeeping
     for each statement: four times slower there, twice on PostgreSQL. The values pass the
-    columns' own type conversions, as with the ORM (each distinct value once)."""
+    columns' own type conversions and are stored as the ORM stores them."""
     if not rows:
         return
     names = rows[0].keys()
@@ -91,10 +91,7 @@ def insert_many(table, rows):
     converted = _converted(rows, columns, dialect)
     into = f"{quote.format_table(table)} ({', '.join(quote.format_column(c) for c in columns)})"
     if dialect.name == "postgresql":
-        driver = connection.connection.driver_connection
-        with driver.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
-            for row in converted:
-                copy.write_row(row)
+        _copy(connection, f"COPY {into} FROM STDIN", converted)
         return
     driver = connection.connection.driver_connection
     per = max(1, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // len(columns))
@@ -105,22 +102,44 @@ def insert_many(table, rows):
                                    tuple(value for row in part for value in row))
 
 
+def _copy(connection, statement, rows):
+    """`rows` into a table through PostgreSQL's COPY. Its errors are raised as SQLAlchemy's
+    (IntegrityError, DataError, ...), as those of any other statement, so that the error
+    pages answer them (a full disk, a conflict) and a lost connection is not used again."""
+    driver, dbapi = connection.connection.driver_connection, connection.dialect.loaded_dbapi
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi.Error as error:
+        lost = connection.dialect.is_disconnect(error, driver, None)
+        if lost:
+            connection.invalidate(error)
+        raise sa.exc.DBAPIError.instance(statement, None, error, dbapi.Error,
+                                         connection_invalidated=lost) from error
+
+
 def _converted(rows, columns, dialect):
     """The rows' values as the driver takes them (tuples), converted by each column's type."""
     cells = []
     for column in columns:
         convert = column.type.dialect_impl(dialect).bind_processor(dialect)
         values = [row[column.name] for row in rows]
-        cells.append(values if convert is None else _each_converted(values, convert))
+        cells.append(values if convert is None else _each_converted(
+            values, convert, column.type.should_evaluate_none))
     return list(zip(*cells, strict=True))
 
 
-def _each_converted(values, convert):
-    """`values` converted, each distinct one once (a moment all rows share, a flag)."""
+def _each_converted(values, convert, evaluate_none):
+    """`values` converted, each distinct one once (a moment all rows share, a flag). None
+    stays None (SQL NULL) unless the type stores it as a value, as JSON does ('null')."""
     done, converted = {}, []
     for value in values:
-        if value is None or isinstance(value, dict | list):  # None stays, a document is new
-            converted.append(value if value is None else convert(value))
+        if value is None and not evaluate_none:
+            converted.append(None)
+            continue
+        if isinstance(value, dict | list):  # a document: not hashable, and each one new
+            converted.append(convert(value))
             continue
         key = (type(value), value)
         if key not in done:

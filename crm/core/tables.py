@@ -25,9 +25,9 @@ class Table:
     """A titled table of a report; each row maps column keys to values (None is an empty cell).
 
     A row may carry `"_links": {column key: url}` for the page; the exports ignore it. For a
-    download, `rows` may be any iterable, read once (`crm.core.exports.rows_of`). A table
-    that lists only the first of more rows says how many there are in `total`, and where the
-    list of all of them is in `more`.
+    download, `rows` may be any iterable, read once (`crm.core.exports.read_in_parts`).
+    A table that lists only the first of more rows says how many there are in `total`, and
+    where the list of all of them is in `more`.
     """
 
     key: str

@@ -74,7 +74,8 @@ def _read_xlsx(data):
                   "can be. Save it as CSV, or split it.", n=MAX_UNPACKED_BYTES // 10**6))
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError,
+            SyntaxError):  # SyntaxError: XML that does not parse (ElementTree's, lxml's)
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
                   "off. Save it again in Excel, or as CSV."))
     sheets = [sheet for sheet in workbook.worksheets if hasattr(sheet, "iter_rows")]
@@ -84,7 +85,7 @@ def _read_xlsx(data):
     try:
         rows = [[_cell_text(value) for value in row]
                 for row in sheets[0].iter_rows(min_row=1, values_only=True)]
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError):
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError):
         refuse(_l("This is not a readable Excel workbook (.xlsx); it may be damaged or cut "
                   "off. Save it again in Excel, or as CSV."))
     finally:

@@ -175,7 +175,7 @@ def export(form):
         Column("capex_eur", _("CAPEX"), "eur"), Column("new_jobs", _("New jobs"), "count"),
         Column("expected_decision_on", _("Expected decision"), "date"),
         Column("owner", _("Project manager")), Column("confidential", _("confidential")),
-    ], exports.rows_of(query, lambda lead: {
+    ], exports.read_in_parts(query, lambda lead: {
         "title": lead.title, "investor": lead.organisation.name,
         "stage": lead.stage_enum.label, "status": lead.status_enum.label,
         "capex_eur": lead.capex_eur, "new_jobs": lead.new_jobs,

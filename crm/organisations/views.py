@@ -64,7 +64,7 @@ def export(form):
     table = Table("organisations", _("Deleted organisations") if deleted else _("Organisations"), [
         Column("name", _("Name")), Column("kind", _("Kind")), Column("city", _("City")),
         Column("country", _("Country")), Column("sectors", _("Sectors")),
-    ], exports.rows_of(query, lambda o: {
+    ], exports.read_in_parts(query, lambda o: {
         "name": o.name, "kind": o.kind_enum.label, "city": o.city, "country": o.country_name,
         "sectors": ", ".join(o.sector_labels)}))
     return audited_list_download(table, form)

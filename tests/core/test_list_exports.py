@@ -157,6 +157,25 @@ def test_arguments_meant_to_rebuild_the_links_change_nothing(login, name):
             f'&amp;q=a"') in html
 
 
+@pytest.mark.parametrize(("name", "table"), [
+    ("organisations", "organisations"), ("contacts", "contacts"), ("leads", "leads"),
+    ("follow-ups", "activities")])
+def test_a_download_is_in_the_audit_log_before_its_rows_are_read(login, count_queries, name,
+                                                                 table):
+    """The rows are read after the note is committed: a long list's records are then not
+    all expired by that commit, and are read part by part."""
+    user, client = login("manager")
+    one_of_each(user)
+    path, _ = LISTS[name]
+    with count_queries() as statements:
+        assert len(rows_of(client.get(f"{path}/export.csv"))) == 2
+    noted = next(i for i, s in enumerate(statements)
+                 if s.startswith("INSERT INTO audit_entries"))
+    read = [i for i, s in enumerate(statements)
+            if s.startswith("SELECT") and f"FROM {table}" in s]
+    assert read and min(read) > noted
+
+
 def test_a_long_list_is_read_in_parts_and_downloads_whole_in_its_order(login, count_queries,
                                                                       monkeypatch):
     """A list of any length is read `EXPORT_CHUNK` records at a time (so 200,000 people never
@@ -174,6 +193,7 @@ def test_a_long_list_is_read_in_parts_and_downloads_whole_in_its_order(login, co
     assert [row[0] for row in rows[1:]] == [f"Ära {name}" for name in names]
     assert {row[3] for row in rows[1:]} == {"Jenoptik AG"}
     # The people in one query, read in three parts, each with its own query of affiliations.
+    assert len([s for s in statements if "FROM contacts" in s]) == 1
     assert len([s for s in statements if "FROM affiliations" in s]) == 3
     sheet = load_workbook(io.BytesIO(client.get("/contacts/export.xlsx?sort=name").data)).active
     assert [row[:4] for row in sheet.iter_rows(min_row=2, values_only=True)] == [

@@ -127,6 +127,17 @@ def test_a_cell_an_export_kept_from_running_as_a_formula_is_read_as_written():
     assert table.rows == [["Kim", "+49 361 1234", "'Hallo"]]
 
 
+@pytest.mark.parametrize("member", ["xl/worksheets/sheet1.xml", "xl/workbook.xml"])
+def test_a_workbook_whose_xml_is_damaged_is_refused(app, member):
+    original = zipfile.ZipFile(io.BytesIO(workbook_bytes([["Name"], ["Kim"]])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as damaged:
+        for item in original.infolist():
+            body = original.read(item)
+            damaged.writestr(item, body[: len(body) // 2] if item.filename == member else body)
+    assert "Excel" in refusal("partner.xlsx", buffer.getvalue())
+
+
 def test_a_workbook_that_unpacks_to_gigabytes_is_refused_before_it_is_read(app):
     buffer = io.BytesIO(workbook_bytes([["Vorname", "Nachname"], ["Anna", "Berg"]]))
     with (zipfile.ZipFile(buffer, "a", compression=zipfile.ZIP_DEFLATED,
