@@ -189,8 +189,8 @@ def is_local(host):
     """Whether `host` (a name or an address) is in the local network: loopback, a private,
     link-local, shared or reserved address, or a name for one (`localhost`). A name is not
     looked up here; the sender checks what it resolves to before it connects."""
-    if host.rstrip(".").lower() in ("localhost", "localhost.localdomain") or \
-            host.rstrip(".").lower().endswith(".localhost"):
+    name = host.rstrip(".").lower()
+    if name in ("localhost", "localhost.localdomain") or name.endswith(".localhost"):
         return True
     try:
         address = ipaddress.ip_address(host)

@@ -149,4 +149,3 @@ def _url(check):
         check.fail("url", LOCAL_REFUSED)
         return None
     return value
-
